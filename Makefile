@@ -1,0 +1,54 @@
+# Milestones — `make help` lists every target.
+SHELL := /bin/bash
+TIER ?= tier0
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || python3 -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the pinned dependencies
+
+up: $(STAMP) ## Start TIER (default tier0) with demo data at http://127.0.0.1:8000
+	@$(PY) -m app.runner up --tier $(TIER)
+
+down: $(STAMP) ## Stop everything `make up` started
+	@$(PY) -m app.runner down
+
+ps: $(STAMP) ## Show what is running
+	@$(PY) -m app.runner ps
+
+logs: $(STAMP) ## Show the last lines of every service's log
+	@$(PY) -m app.runner logs
+
+lint: $(STAMP) ## ruff (lint and format check)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: $(STAMP) ## Everything CI runs: lint, migrations check, system check, pytest
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	TIER=tier0 $(PY) manage.py makemigrations --check --dry-run
+	TIER=tier0 $(PY) manage.py check --fail-level WARNING
+	$(PY) -m pytest
+
+bench: $(STAMP) ## Run the benchmarks (S=<scenario> for one); results in bench/results/
+	$(PY) -m bench $(S)
+
+fmt: $(STAMP) ## Format and autofix with ruff
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean: down ## Stop everything and delete var/ (databases, media, logs)
+	rm -rf var
+
+.PHONY: help install up down ps logs lint test bench fmt clean

@@ -1,0 +1,36 @@
+"""Side effects of account changes, run by the jobs backend."""
+
+from __future__ import annotations
+
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+
+from app.platform.images import thumbnail_of
+from app.platform.jobs import job
+
+
+@job(queue="critical")
+def send_welcome_email(*, user_id: int) -> None:
+    from app.accounts.models import User
+
+    user = User.objects.get(pk=user_id)
+    body = render_to_string("emails/welcome.txt", {"user": user})
+    send_mail("Welcome to Milestones", body, None, [user.email])
+
+
+@job(queue="critical")
+def deliver_email(*, to: str, subject: str, body: str, html_body: str | None = None) -> None:
+    """Send an email whose content was rendered by the caller (e.g. a password-reset link)."""
+    send_mail(subject, body, None, [to], html_message=html_body)
+
+
+@job(queue="default")
+def make_avatar_thumbnail(*, user_id: int) -> None:
+    from app.accounts.models import User
+
+    user = User.objects.get(pk=user_id)
+    if not user.avatar or user.avatar_thumbnail:
+        return
+    thumbnail = thumbnail_of(user.avatar)
+    user.avatar_thumbnail.save(thumbnail.name, thumbnail, save=False)
+    User.objects.filter(pk=user.pk).update(avatar_thumbnail=user.avatar_thumbnail.name)

@@ -1,0 +1,37 @@
+"""Users, their avatars and their API tokens."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models.functions import Lower
+
+from app.platform.images import validate_image_size
+
+
+class User(AbstractUser):
+    """A person. Usernames and emails are unique whatever their case: ``Ada`` and ``ada`` are one user."""
+
+    email = models.EmailField("email address")
+    avatar = models.ImageField(upload_to="avatars/", blank=True, validators=[validate_image_size])
+    avatar_thumbnail = models.ImageField(upload_to="avatars/thumbs/", blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API. Only its SHA-256 is stored; the token is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", db_index=False)
+    name = models.CharField(max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -1,0 +1,23 @@
+"""Page-view events, one per feed or post view."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class PageView(models.Model):
+    #: Set by whoever records the view; a redelivered event hits the unique constraint and is dropped.
+    event_id = models.CharField(max_length=32, unique=True)
+    path = models.CharField(max_length=500)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    post = models.ForeignKey(
+        "posts.Post", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.path

@@ -1,0 +1,192 @@
+"""The JSON API, ``/api/v1/``: schema at ``openapi.json``, interactive docs at ``docs``.
+
+Endpoints are thin: parse, call one selector or service, shape the answer. Refusals
+from services (``DomainError``) become 4xx answers with a message and per-field errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, NinjaAPI, Query, Schema, Status
+from ninja.errors import AuthenticationError, ValidationError
+
+from app.accounts.services import api_token_issue
+from app.analytics.services import page_view_track
+from app.api.auth import token_or_session
+from app.api.schemas import (
+    CommentIn,
+    CommentOut,
+    DashboardOut,
+    ErrorOut,
+    FeedOut,
+    OrderIn,
+    OrderOut,
+    OrdersOut,
+    PostDetailOut,
+    ProductsOut,
+    TokenIn,
+    TokenOut,
+)
+from app.platform.errors import DomainError
+from app.platform.pages import MAX_PAGE_SIZE
+from app.posts.selectors import feed_page, post_detail
+from app.posts.services import comment_add
+from app.shop.models import Order
+from app.shop.selectors import order_get_for_user, orders_for_user, product_list, team_dashboard
+from app.shop.services import order_checkout
+from app.teams.selectors import require_owner, team_get
+
+#: The names endpoints give their body and query schemas; not part of a field's path in an error.
+PARAMETER_NAMES = {"payload", "query"}
+
+api = NinjaAPI(title="Milestones API", version="1", docs_url="/docs", openapi_url="/openapi.json")
+
+
+class PageQuery(Schema):
+    page: int = Field(1, ge=1)
+    page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    errors = {exc.field: [exc.message]} if exc.field else {}
+    return api.create_response(request, {"detail": exc.message, "errors": errors}, status=exc.status)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        # loc is (where, parameter, field…), e.g. ("body", "payload", "quantity"): keep the field path.
+        location = [str(part) for part in error.get("loc", ())[1:]]
+        if location and location[0] in PARAMETER_NAMES:
+            location = location[1:]
+        errors.setdefault(".".join(location) or "request", []).append(error.get("msg", "Invalid value."))
+    return api.create_response(request, {"detail": "Invalid input.", "errors": errors}, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": "Authentication required: send a Bearer token or log in."}, status=401
+    )
+
+
+def _order_out(order: Order) -> dict[str, Any]:
+    return {
+        "id": order.pk,
+        "status": order.status,
+        "total": order.total,
+        "created_at": order.created_at,
+        "team": order.team,
+        "items": [
+            {
+                "product_id": i.product_id,
+                "product_name": i.product.name,
+                "quantity": i.quantity,
+                "unit_price": i.unit_price,
+            }
+            for i in order.items.all()
+        ],
+    }
+
+
+@api.post("/auth/token", response={201: TokenOut, 400: ErrorOut}, tags=["auth"])
+def create_token(request: HttpRequest, payload: TokenIn) -> Status:
+    """Exchange a username and password for a bearer token."""
+    return Status(
+        201, {"token": api_token_issue(username=payload.username, password=payload.password, name=payload.name)}
+    )
+
+
+@api.get("/feed", response=FeedOut, tags=["posts"])
+def feed(request: HttpRequest, query: Query[PageQuery]) -> dict[str, Any]:
+    """The public feed, newest first."""
+    page = feed_page(page=query.page, page_size=query.page_size)
+    page_view_track(request=request)
+    return {"items": page.items, "page": page.number, "page_size": page.size, "has_next": page.has_next}
+
+
+@api.get("/posts/{post_id}", response={200: PostDetailOut, 404: ErrorOut}, tags=["posts"])
+def post(request: HttpRequest, post_id: int) -> Any:
+    """One post with its comments."""
+    found = post_detail(post_id=post_id)
+    page_view_track(request=request, post_id=found.pk)
+    comments = list(found.comments.all())
+    return {
+        "id": found.pk,
+        "title": found.title,
+        "body": found.body,
+        "created_at": found.created_at,
+        "author": found.author,
+        "team": found.team,
+        "comment_count": len(comments),
+        "comments": comments,
+    }
+
+
+@api.post(
+    "/posts/{post_id}/comments",
+    response={201: CommentOut, 400: ErrorOut, 401: ErrorOut, 404: ErrorOut},
+    auth=token_or_session,
+    tags=["posts"],
+)
+def add_comment(request: HttpRequest, post_id: int, payload: CommentIn) -> Any:
+    """Comment on a post as the authenticated user."""
+    target = post_detail(post_id=post_id)
+    return Status(201, comment_add(author=request.user, post=target, body=payload.body))
+
+
+@api.get("/products", response=ProductsOut, tags=["shop"])
+def products(request: HttpRequest, query: Query[PageQuery]) -> dict[str, Any]:
+    """Every product on sale, by name."""
+    page = product_list(page=query.page, page_size=query.page_size)
+    return {"items": page.items, "page": page.number, "page_size": page.size, "has_next": page.has_next}
+
+
+@api.post(
+    "/orders",
+    response={201: OrderOut, 400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    auth=token_or_session,
+    tags=["shop"],
+)
+def checkout(request: HttpRequest, payload: OrderIn) -> Any:
+    """Buy a product. 409 when there is not enough stock."""
+    order = order_checkout(user=request.user, product_id=payload.product_id, quantity=payload.quantity)
+    # Re-read through the selector so the answer has the same shape (and cost) as GET /orders.
+    return Status(201, _order_out(order_get_for_user(user=request.user, order_id=order.pk)))
+
+
+@api.get("/orders", response={200: OrdersOut, 401: ErrorOut}, auth=token_or_session, tags=["shop"])
+def orders(request: HttpRequest, query: Query[PageQuery]) -> dict[str, Any]:
+    """The authenticated user's orders, newest first, with their items."""
+    page = orders_for_user(user=request.user, page=query.page, page_size=query.page_size)
+    return {
+        "items": [_order_out(o) for o in page.items],
+        "page": page.number,
+        "page_size": page.size,
+        "has_next": page.has_next,
+    }
+
+
+@api.get(
+    "/teams/{slug}/dashboard",
+    response={200: DashboardOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    auth=token_or_session,
+    tags=["shop"],
+)
+def dashboard(request: HttpRequest, slug: str) -> Any:
+    """Revenue and orders by day for 30 days, top products and recent orders. Owners only."""
+    team = team_get(slug=slug)
+    require_owner(user=request.user, team=team)
+    board = team_dashboard(team=team)
+    return {
+        "team": team,
+        "revenue": board.revenue,
+        "order_count": board.order_count,
+        "days": board.days,
+        "top_products": board.top_products,
+        "recent_orders": [{**_order_out(o), "user": o.user} for o in board.recent_orders],
+    }

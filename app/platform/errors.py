@@ -1,0 +1,26 @@
+"""Errors that services raise for the caller to show, never to turn into a 500."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A request the product refuses, with the field it concerns and an HTTP status to report."""
+
+    status = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class PermissionDenied(DomainError):
+    status = 403
+
+
+class Conflict(DomainError):
+    status = 409

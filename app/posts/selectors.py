@@ -1,0 +1,31 @@
+"""Reads for the feed and a post's page. Each declares the relations its page touches."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+
+from app.platform.errors import NotFound
+from app.platform.loading import Relations, load
+from app.platform.pages import Page, paginate
+from app.posts.models import Comment, Post
+from app.teams.models import Team
+
+FEED = Relations(select=("author", "team"), counts=frozenset({"comments"}))
+DETAIL = Relations(
+    select=("author", "team"),
+    prefetch=(Prefetch("comments", queryset=Comment.objects.select_related("author")),),
+)
+
+
+def feed_page(*, page: int = 1, page_size: int = 20, team: Team | None = None) -> Page[Post]:
+    """Newest posts first, with author, team and comment count."""
+    posts = Post.objects.all() if team is None else Post.objects.filter(team=team)
+    return paginate(load(posts.order_by("-created_at", "-id"), FEED), page=page, page_size=page_size)
+
+
+def post_detail(*, post_id: int) -> Post:
+    """A post with its comments and their authors."""
+    post = load(Post.objects.filter(pk=post_id), DETAIL).first()
+    if post is None:
+        raise NotFound("No such post.")
+    return post

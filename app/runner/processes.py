@@ -1,0 +1,123 @@
+"""Background processes with pid files and logs under ``VAR_DIR``, and readiness probes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+
+class RunnerError(RuntimeError):
+    """Something the user must fix (a missing binary, a busy port); the message says what."""
+
+
+def spawn(command: Sequence[str], *, log: Path, pidfile: Path, env: dict[str, str], cwd: Path) -> int:
+    """Start ``command`` in its own session (so stopping it stops its children too); returns its pid."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    pidfile.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            list(command),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+        )
+    pidfile.write_text(str(process.pid))
+    return process.pid
+
+
+def read_pid(pidfile: Path) -> int | None:
+    try:
+        pid = int(pidfile.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    return pid if alive(pid) else None
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie is dead for our purposes; reap it if it is our child.
+    with contextlib.suppress(ChildProcessError):
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return False
+    status = Path(f"/proc/{pid}/stat")
+    if status.exists():
+        with contextlib.suppress(OSError, IndexError):
+            return status.read_text().split(")")[-1].split()[0] != "Z"
+    return True
+
+
+def terminate(pidfile: Path, *, grace: float = 20.0) -> bool:
+    """SIGTERM the process group, wait up to ``grace`` seconds, then SIGKILL. True if it was running."""
+    pid = read_pid(pidfile)
+    pidfile.unlink(missing_ok=True)
+    if pid is None:
+        return False
+    _signal_group(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and alive(pid):
+        time.sleep(0.05)
+    if alive(pid):
+        _signal_group(pid, signal.SIGKILL)
+        while alive(pid):
+            time.sleep(0.05)
+    return True
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(os.getpgid(pid), sig)
+    except (ProcessLookupError, PermissionError):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback URLs built by the runner
+            return 200 <= response.status < 300
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def wait_until(
+    probe: Callable[[], bool], *, timeout: float, what: str, pid: int | None = None, log: Path | None = None
+) -> None:
+    """Poll ``probe`` until it is true; fail early if the process died, showing its log's tail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if probe():
+            return
+        if pid is not None and not alive(pid):
+            raise RunnerError(f"{what} exited while starting.{_tail(log)}")
+        time.sleep(0.1)
+    raise RunnerError(f"{what} was not ready after {timeout:.0f}s.{_tail(log)}")
+
+
+def _tail(log: Path | None, lines: int = 15) -> str:
+    if log is None or not log.exists():
+        return ""
+    text = log.read_text(errors="replace").splitlines()[-lines:]
+    return f"\n--- last lines of {log} ---\n" + "\n".join(text)

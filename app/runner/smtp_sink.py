@@ -1,0 +1,61 @@
+"""A development SMTP server (aiosmtpd) that writes each message to a file after a delay.
+
+It speaks real SMTP, so the app sends mail exactly as it would to a provider; the
+``--delay-ms`` wait before answering DATA stands in for that provider's latency.
+Messages land in ``--maildir`` as ``<time>-<uuid>.eml``, so tests and benchmarks
+count deliveries by counting files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+class FileSink:
+    def __init__(self, maildir: Path, delay: float) -> None:
+        self.maildir = maildir
+        self.delay = delay
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        name = f"{time.time_ns()}-{uuid.uuid4().hex}.eml"
+        partial = self.maildir / f".{name}.part"
+        partial.write_bytes(envelope.original_content or envelope.content)
+        partial.rename(self.maildir / name)  # atomic: a reader never sees half a message
+        return "250 Message accepted for delivery"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--maildir", type=Path, required=True)
+    parser.add_argument("--delay-ms", type=float, default=0)
+    args = parser.parse_args()
+    args.maildir.mkdir(parents=True, exist_ok=True)
+    controller = Controller(FileSink(args.maildir, args.delay_ms / 1000), hostname="127.0.0.1", port=args.port)
+    controller.start()
+    print(f"SMTP sink on 127.0.0.1:{args.port}, delay {args.delay_ms:.0f} ms, writing to {args.maildir}", flush=True)
+    stop = False
+
+    def request_stop(*_: Any) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    while not stop:
+        time.sleep(0.2)
+    controller.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""A tier's services as one stack: up in order, down in reverse, and what is running now."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+from pathlib import Path
+
+from app.runner.processes import RunnerError
+from app.runner.services import SERVICES, Context, Service
+from config import env as project_env
+
+
+class Stack:
+    def __init__(self, tier: str, *, environ: dict[str, str] | None = None) -> None:
+        environ = dict(os.environ if environ is None else environ)
+        try:
+            settings = importlib.import_module(f"config.settings.{tier}")
+        except ModuleNotFoundError as exc:
+            raise RunnerError(f"There is no tier called {tier!r} (config/settings/{tier}.py).") from exc
+        var_dir = Path(environ.get("MILESTONES_VAR", project_env.VAR_DIR)).resolve()
+        environ.update(
+            TIER=tier,
+            DJANGO_SETTINGS_MODULE=f"config.settings.{tier}",
+            MILESTONES_VAR=str(var_dir),
+            PYTHONUNBUFFERED="1",
+        )
+        for name, default in project_env.DEFAULT_PORTS.items():
+            environ.setdefault(name, str(default))
+        self.ctx = Context(tier=tier, settings=settings, base_dir=project_env.BASE_DIR, var_dir=var_dir, env=environ)
+        unknown = [name for name in settings.RUNNER_SERVICES if name not in SERVICES]
+        if unknown:
+            raise RunnerError(f"{tier} names services the runner does not know: {', '.join(unknown)}")
+        self.services: list[Service] = [SERVICES[name]() for name in settings.RUNNER_SERVICES]
+
+    @property
+    def state_file(self) -> Path:
+        return self.ctx.run_dir / "stack.json"
+
+    def up(self) -> None:
+        """Start every service in order, each ready before the next; on failure stop what started."""
+        running = running_tier(self.ctx.var_dir)
+        if running and running != self.ctx.tier:
+            print(f"Stopping {running} first …")
+            Stack(running, environ=self.ctx.env).down()
+        self.ctx.run_dir.mkdir(parents=True, exist_ok=True)
+        self.state_file.write_text(json.dumps({"tier": self.ctx.tier}))
+        for service in self.services:
+            print(f"  starting {service.name} …", flush=True)
+            try:
+                service.start(self.ctx)
+            except BaseException:
+                self.down(quiet=True)
+                raise
+
+    def down(self, *, quiet: bool = False) -> None:
+        for service in reversed(self.services):
+            if service.stop(self.ctx) and not quiet:
+                print(f"  stopped {service.name}")
+        self.state_file.unlink(missing_ok=True)
+
+    def status(self) -> list[tuple[str, str, str]]:
+        return [(s.name, s.status(self.ctx), s.address(self.ctx)) for s in self.services]
+
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.ctx.port('WEB_PORT')}/"
+
+
+def running_tier(var_dir: Path) -> str | None:
+    try:
+        return json.loads((var_dir / "run" / "stack.json").read_text())["tier"]
+    except (FileNotFoundError, ValueError, KeyError):
+        return None

@@ -1,0 +1,63 @@
+"""Insert many rows fast, below the ORM: ``executemany`` on SQLite, ``COPY`` on PostgreSQL.
+
+Building a model instance per row costs more than the insert itself; at a million
+orders that is the difference between seconds and minutes. Rows carry explicit
+primary keys so related rows can point at them without a round trip; sequences are
+moved past them afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
+from typing import Any
+
+from django.core.management.color import no_style
+from django.db import connections
+from django.db.models import Max, Model
+
+BATCH_ROWS = 20_000
+
+
+def next_id(model: type[Model], using: str = "default") -> int:
+    """The first primary key free above every existing row."""
+    return (model.objects.using(using).aggregate(top=Max("pk"))["top"] or 0) + 1
+
+
+def bulk_insert(
+    model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]], using: str = "default"
+) -> int:
+    """Insert ``rows`` (tuples in ``columns`` order) into ``model``'s table; returns how many."""
+    connection = connections[using]
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(model._meta.get_field(c).column) for c in columns)
+    count = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+        else:
+            # Table and column names come from model metadata and are quoted; values are parameters.
+            sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
+            for batch in _batches(rows, BATCH_ROWS):
+                cursor.executemany(sql, batch)
+                count += len(batch)
+    return count
+
+
+def reset_sequences(models: Sequence[type[Model]], using: str = "default") -> None:
+    """Move each table's id sequence past the explicit ids we inserted (a no-op on SQLite)."""
+    connection = connections[using]
+    statements = connection.ops.sequence_reset_sql(no_style(), list(models))
+    if statements:
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
+
+
+def _batches(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence[Any]]]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
+        yield batch

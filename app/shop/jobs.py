@@ -1,0 +1,82 @@
+"""Side effects of an order, run by the jobs backend after the checkout commits."""
+
+from __future__ import annotations
+
+import httpx
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+
+from app.platform.images import thumbnail_of
+from app.platform.jobs import job
+
+
+def _order(order_id: int):  # type: ignore[no-untyped-def]
+    from app.shop.models import Order
+
+    return Order.objects.select_related("user", "team").prefetch_related("items__product").get(pk=order_id)
+
+
+@job(queue="critical")
+def send_order_confirmation(*, order_id: int) -> None:
+    order = _order(order_id)
+    body = render_to_string("emails/order_confirmation.txt", {"order": order})
+    send_mail(f"Your order #{order.pk} from {order.team.name}", body, None, [order.user.email])
+
+
+@job(queue="default")
+def generate_invoice_pdf(*, order_id: int) -> None:
+    from app.shop.invoice import render_invoice
+    from app.shop.models import Order
+
+    order = _order(order_id)
+    if order.invoice:
+        return
+    order.invoice.save(f"invoice-{order.pk}.pdf", ContentFile(render_invoice(order)), save=False)
+    Order.objects.filter(pk=order.pk).update(invoice=order.invoice.name)
+
+
+@job(queue="default", max_retries=5)
+def deliver_order_webhook(*, order_id: int) -> None:
+    """POST the order to the team's webhook URL; any non-2xx answer fails the job so it is retried."""
+    from app.shop.webhooks import (
+        DELIVERY_HEADER,
+        EVENT_HEADER,
+        SIGNATURE_HEADER,
+        WebhookDeliveryError,
+        encode,
+        order_payload,
+        sign,
+    )
+
+    order = _order(order_id)
+    if not order.team.webhook_url:
+        return
+    body = encode(order_payload(order))
+    headers = {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: sign(body, order.team.webhook_secret),
+        EVENT_HEADER: "order.created",
+        DELIVERY_HEADER: f"order-{order.pk}",
+    }
+    try:
+        response = httpx.post(
+            order.team.webhook_url, content=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS
+        )
+    except httpx.HTTPError as exc:
+        raise WebhookDeliveryError(f"could not reach {order.team.webhook_url}: {exc}") from exc
+    if not response.is_success:
+        raise WebhookDeliveryError(f"{order.team.webhook_url} answered {response.status_code}")
+
+
+@job(queue="default")
+def make_product_thumbnail(*, product_id: int) -> None:
+    from app.shop.models import Product
+
+    product = Product.objects.get(pk=product_id)
+    if not product.image or product.thumbnail:
+        return
+    thumbnail = thumbnail_of(product.image)
+    product.thumbnail.save(thumbnail.name, thumbnail, save=False)
+    Product.objects.filter(pk=product.pk).update(thumbnail=product.thumbnail.name)

@@ -1,0 +1,116 @@
+"""Reads for the shop: the catalogue, a user's orders and the owner's dashboard."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from app.accounts.models import User
+from app.platform.errors import NotFound
+from app.platform.loading import Relations, load
+from app.platform.pages import Page, paginate
+from app.shop.models import Order, OrderItem, Product
+from app.teams.models import Team
+
+CATALOGUE = Relations(select=("team",))
+ORDERS = Relations(select=("team",), prefetch=("items__product",))
+RECENT_ORDERS = Relations(select=("user", "team"), prefetch=("items__product",))
+
+DASHBOARD_DAYS = 30
+
+
+def product_list(*, page: int = 1, page_size: int = 20, team: Team | None = None) -> Page[Product]:
+    products = Product.objects.all() if team is None else Product.objects.filter(team=team)
+    return paginate(load(products.order_by("name", "id"), CATALOGUE), page=page, page_size=page_size)
+
+
+def product_get(*, team_slug: str, slug: str) -> Product:
+    product = Product.objects.select_related("team").filter(team__slug=team_slug, slug=slug).first()
+    if product is None:
+        raise NotFound("No such product.")
+    return product
+
+
+def orders_for_user(*, user: User, page: int = 1, page_size: int = 20) -> Page[Order]:
+    """The user's orders, newest first, with their items and products."""
+    orders = Order.objects.filter(user=user).order_by("-created_at", "-id")
+    return paginate(load(orders, ORDERS), page=page, page_size=page_size)
+
+
+def order_get_for_user(*, user: User, order_id: int) -> Order:
+    order = load(Order.objects.filter(pk=order_id, user=user), ORDERS).first()
+    if order is None:
+        raise NotFound("No such order.")
+    return order
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    day: dt.date
+    revenue: Decimal
+    orders: int
+
+
+@dataclass(frozen=True)
+class TopProduct:
+    product_id: int
+    name: str
+    quantity: int
+    revenue: Decimal
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    team: Team
+    days: list[DayFigures]
+    top_products: list[TopProduct]
+    recent_orders: list[Order]
+
+    @property
+    def revenue(self) -> Decimal:
+        return sum((d.revenue for d in self.days), Decimal("0"))
+
+    @property
+    def order_count(self) -> int:
+        return sum(d.orders for d in self.days)
+
+    @property
+    def peak_revenue(self) -> Decimal:
+        return max((d.revenue for d in self.days), default=Decimal("0")) or Decimal("1")
+
+
+def team_dashboard(*, team: Team, today: dt.date | None = None) -> Dashboard:
+    """Revenue and orders by day for the last 30 days, top products and recent orders."""
+    today = today or timezone.localdate()
+    since = timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=DASHBOARD_DAYS - 1), dt.time.min))
+    recent = Order.objects.filter(team=team, created_at__gte=since, status=Order.Status.PLACED)
+    by_day = {
+        row["day"]: row
+        for row in recent.annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(revenue=Sum("total"), orders=Count("id"))
+        .order_by("day")
+    }
+    days = []
+    for offset in range(DASHBOARD_DAYS):
+        day = today - dt.timedelta(days=DASHBOARD_DAYS - 1 - offset)
+        row = by_day.get(day, {})
+        days.append(DayFigures(day=day, revenue=row.get("revenue") or Decimal("0"), orders=row.get("orders") or 0))
+    line_total = ExpressionWrapper(F("quantity") * F("unit_price"), output_field=DecimalField())
+    top = (
+        OrderItem.objects.filter(order__team=team, order__created_at__gte=since, order__status=Order.Status.PLACED)
+        .values("product_id", "product__name")
+        .annotate(units=Sum("quantity"), revenue=Sum(line_total))
+        .order_by("-revenue", "product_id")[:5]
+    )
+    top_products = [
+        TopProduct(product_id=r["product_id"], name=r["product__name"], quantity=r["units"], revenue=r["revenue"])
+        for r in top
+    ]
+    recent_orders = list(load(Order.objects.filter(team=team).order_by("-created_at", "-id"), RECENT_ORDERS)[:10])
+    return Dashboard(team=team, days=days, top_products=top_products, recent_orders=recent_orders)

@@ -1,0 +1,89 @@
+"""The catalogue, checkout, "My orders", invoices and the owner's dashboard."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from app.platform.errors import DomainError
+from app.platform.pages import page_number
+from app.shop.forms import CheckoutForm, ProductForm
+from app.shop.selectors import order_get_for_user, orders_for_user, product_get, product_list, team_dashboard
+from app.shop.services import order_checkout, product_create
+from app.teams.selectors import is_member, require_owner, team_get
+
+PAGE_SIZE = 20
+
+
+def catalogue(request: HttpRequest) -> HttpResponse:
+    page = product_list(page=page_number(request.GET.get("page")), page_size=PAGE_SIZE)
+    return render(request, "shop/catalogue.html", {"page": page})
+
+
+@require_http_methods(["GET", "POST"])
+def product_detail(request: HttpRequest, team_slug: str, slug: str) -> HttpResponse:
+    product = product_get(team_slug=team_slug, slug=slug)
+    form = CheckoutForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect(f"/accounts/login/?next={request.path}")
+        if form.is_valid():
+            try:
+                order = order_checkout(user=request.user, product_id=product.pk, quantity=form.cleaned_data["quantity"])
+            except DomainError as exc:
+                form.add_error("quantity", exc.message)
+            else:
+                messages.success(
+                    request, f"Thank you! Order #{order.pk} is placed; a confirmation email is on its way."
+                )
+                return redirect("order_detail", order_id=order.pk)
+    return render(request, "shop/product.html", {"product": product, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def product_new(request: HttpRequest, team_slug: str) -> HttpResponse:
+    team = team_get(slug=team_slug)
+    if not is_member(user=request.user, team=team):
+        return render(request, "error.html", {"message": "Only the team's members can list products."}, status=403)
+    form = ProductForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            product = product_create(actor=request.user, team=team, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            messages.success(request, f"{product.name} is on sale.")
+            return redirect("product_detail", team_slug=team.slug, slug=product.slug)
+    return render(request, "shop/product_new.html", {"form": form, "team": team})
+
+
+@login_required
+def my_orders(request: HttpRequest) -> HttpResponse:
+    page = orders_for_user(user=request.user, page=page_number(request.GET.get("page")), page_size=PAGE_SIZE)
+    return render(request, "shop/orders.html", {"page": page})
+
+
+@login_required
+def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
+    order = order_get_for_user(user=request.user, order_id=order_id)
+    return render(request, "shop/order.html", {"order": order})
+
+
+@login_required
+def invoice(request: HttpRequest, order_id: int) -> HttpResponse:
+    order = order_get_for_user(user=request.user, order_id=order_id)
+    if not order.invoice:
+        context = {"order": order}
+        return render(request, "shop/invoice_pending.html", context, status=202)
+    return FileResponse(order.invoice.open("rb"), content_type="application/pdf", filename=f"invoice-{order.pk}.pdf")
+
+
+@login_required
+def dashboard(request: HttpRequest, team_slug: str) -> HttpResponse:
+    team = team_get(slug=team_slug)
+    require_owner(user=request.user, team=team)
+    return render(request, "shop/dashboard.html", {"dashboard": team_dashboard(team=team)})

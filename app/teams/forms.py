@@ -1,0 +1,17 @@
+from django import forms
+
+from app.teams.models import Membership
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class MemberForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
+
+
+class WebhookForm(forms.Form):
+    webhook_url = forms.URLField(required=False, assume_scheme="https", help_text="Leave empty to turn webhooks off.")

@@ -1,0 +1,49 @@
+"""Writes for teams: creating one, adding members, setting the webhook."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from app.accounts.models import User
+from app.platform.errors import DomainError, NotFound
+from app.teams.models import Membership, Team
+from app.teams.selectors import require_owner
+
+
+def team_create(*, owner: User, name: str, description: str = "") -> Team:
+    slug = slugify(name)
+    if not slug:
+        raise DomainError("Give the team a name with letters or digits.", field="name")
+    if Team.objects.filter(slug=slug).exists():
+        raise DomainError("A team with that name already exists.", field="name")
+    try:
+        with transaction.atomic():
+            team = Team.objects.create(name=name, slug=slug, description=description)
+            Membership.objects.create(team=team, user=owner, role=Membership.Role.OWNER)
+    except IntegrityError as exc:
+        raise DomainError("A team with that name already exists.", field="name") from exc
+    return team
+
+
+def team_add_member(*, actor: User, team: Team, username: str, role: str = Membership.Role.MEMBER) -> Membership:
+    require_owner(user=actor, team=team)
+    user = User.objects.filter(username__iexact=username).first()
+    if user is None:
+        raise NotFound(f"No user called {username!r}.")
+    membership, created = Membership.objects.get_or_create(team=team, user=user, defaults={"role": role})
+    if not created:
+        raise DomainError(f"{user.username} is already a member.", field="username")
+    return membership
+
+
+def team_set_webhook(*, actor: User, team: Team, url: str) -> Team:
+    """Set (or clear, with an empty URL) where orders are POSTed; a new secret comes with a new URL."""
+    require_owner(user=actor, team=team)
+    if url and url != team.webhook_url:
+        team.webhook_secret = secrets.token_hex(32)
+    team.webhook_url = url
+    team.save(update_fields=["webhook_url", "webhook_secret"])
+    return team

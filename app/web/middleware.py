@@ -1,0 +1,21 @@
+"""Turn a service's refusal into a page with its message and status, never a 500."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from app.platform.errors import DomainError
+
+
+class DomainErrorMiddleware:
+    def __init__(self, get_response):  # type: ignore[no-untyped-def]
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, DomainError):
+            return render(request, "error.html", {"message": exception.message}, status=exception.status)
+        return None

@@ -1,0 +1,47 @@
+"""Addresses, ports and paths, read from the environment with development defaults.
+
+Settings and the runner both import this module so that a service started by the
+runner and the Django process that talks to it always agree on where it lives.
+Behaviour never comes from here: the tier (the settings module) carries behaviour,
+the environment carries addresses and secrets.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+#: Every file the project writes at run time (databases, media, logs, pids) lives here.
+VAR_DIR = Path(os.environ.get("MILESTONES_VAR", BASE_DIR / "var")).resolve()
+
+#: Default ports, all below the kernel's ephemeral range (32768+) so a client socket
+#: in TIME_WAIT can never keep one of our servers from binding.
+DEFAULT_PORTS: dict[str, int] = {
+    "WEB_PORT": 8000,
+    "SMTP_PORT": 8025,
+}
+
+
+def port(name: str) -> int:
+    """The port for ``name`` (e.g. ``"WEB_PORT"``), overridable by an environment variable."""
+    return int(os.environ.get(name, DEFAULT_PORTS[name]))
+
+
+def string(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def listing(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]

@@ -1,0 +1,122 @@
+"""Sign-up, log-in, password reset, avatars and API tokens, through the pages users see."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from PIL import Image
+
+from app.accounts.models import ApiToken, User
+from app.accounts.services import api_token_authenticate, user_sign_up
+from app.platform.errors import DomainError
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+GOOD = {
+    "username": "ada",
+    "email": "ada@example.com",
+    "password1": "an-unguessable-pass",
+    "password2": "an-unguessable-pass",
+}
+
+
+def png(size: tuple[int, int] = (800, 600)) -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 80, 40)).save(buffer, format="PNG")
+    return SimpleUploadedFile("photo.png", buffer.getvalue(), content_type="image/png")
+
+
+def test_signing_up_logs_in_and_sends_one_welcome_email(client):
+    response = client.post(reverse("signup"), GOOD)
+    assert response.status_code == 302
+    assert User.objects.get().username == "ada"
+    assert client.get(reverse("profile")).status_code == 200
+    assert [m.to for m in mail.outbox] == [["ada@example.com"]]
+    assert "Welcome" in mail.outbox[0].subject
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("username", "ADA"), ("email", "Ada@Example.COM")], ids=["username", "email"]
+)
+def test_usernames_and_emails_are_unique_whatever_their_case(client, field, value):
+    UserFactory(username="ada", email="ada@example.com")
+    response = client.post(reverse("signup"), {**GOOD, "username": "other", "email": "o@example.com", field: value})
+    assert response.status_code == 200
+    assert "already exists" in response.context["form"].errors[field][0]
+    assert User.objects.count() == 1
+
+
+def test_the_service_refuses_a_duplicate_even_without_the_form():
+    user_sign_up(username="bob", email="bob@example.com", password=PASSWORD)
+    with pytest.raises(DomainError) as refused:
+        user_sign_up(username="BOB", email="new@example.com", password=PASSWORD)
+    assert refused.value.field == "username"
+
+
+def test_a_weak_password_is_a_form_error_not_a_user(client):
+    response = client.post(reverse("signup"), {**GOOD, "password1": "123", "password2": "123"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["password2"]
+    assert not User.objects.exists()
+
+
+def test_logging_in_and_out(client):
+    UserFactory(username="carol")
+    response = client.post(reverse("login"), {"username": "carol", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.post(reverse("logout")).status_code == 302
+    assert client.get(reverse("profile")).status_code == 302
+
+
+def test_a_password_reset_emails_a_link_that_sets_a_new_password(client):
+    UserFactory(username="dave", email="dave@example.com")
+    client.post(reverse("password_reset"), {"email": "DAVE@example.com"})
+    assert len(mail.outbox) == 1
+    link = next(line for line in mail.outbox[0].body.splitlines() if "/accounts/reset/" in line).strip()
+    path = link[link.index("/accounts/reset/") :]
+    form_page = client.get(path, follow=True)
+    new = "a-brand-new-passphrase"
+    client.post(form_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
+    assert User.objects.get(username="dave").check_password(new)
+
+
+def test_an_avatar_upload_stores_it_and_makes_a_thumbnail(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    user = UserFactory()
+    client.force_login(user)
+    response = client.post(reverse("profile"), {"avatar": png()})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.avatar.name.startswith("avatars/")
+    with Image.open(user.avatar_thumbnail.path) as thumb:
+        assert max(thumb.size) <= 256
+
+
+def test_an_avatar_that_is_not_an_image_is_a_form_error(client):
+    client.force_login(UserFactory())
+    response = client.post(reverse("profile"), {"avatar": SimpleUploadedFile("x.png", b"not an image")})
+    assert response.status_code == 200
+    assert response.context["avatar_form"].errors["avatar"]
+
+
+def test_an_oversized_avatar_is_a_form_error(client, settings):
+    settings.MAX_IMAGE_UPLOAD_BYTES = 1000
+    client.force_login(UserFactory())
+    response = client.post(reverse("profile"), {"avatar": png((400, 400))})
+    assert "larger than" in response.context["avatar_form"].errors["avatar"][0]
+
+
+def test_a_token_is_shown_once_and_stored_only_as_a_hash(client):
+    user = UserFactory()
+    client.force_login(user)
+    response = client.post(reverse("profile"), {"name": "laptop"})
+    raw = response.context["new_token"]
+    token = ApiToken.objects.get()
+    assert raw not in token.key_hash
+    assert api_token_authenticate(raw) == user
+    assert api_token_authenticate(raw + "x") is None

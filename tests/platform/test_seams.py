@@ -1,0 +1,41 @@
+"""Seams are named in settings, checked at start-up, and never branched on in domain code."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from django.core.checks import run_checks
+from django.test import override_settings
+
+from app.platform.loading import EagerLoading, LazyLoading
+from app.platform.seams import seam
+
+DOMAIN_APPS = ["accounts", "teams", "posts", "shop", "analytics", "api", "web"]
+
+
+def test_tier0_loads_lazily_and_the_setting_swaps_the_strategy():
+    assert isinstance(seam("LOADING_STRATEGY"), LazyLoading)
+    with override_settings(LOADING_STRATEGY="app.platform.loading.EagerLoading"):
+        assert isinstance(seam("LOADING_STRATEGY"), EagerLoading)
+    assert isinstance(seam("LOADING_STRATEGY"), LazyLoading)
+
+
+def test_a_typo_in_a_seam_is_a_system_check_error():
+    with override_settings(JOBS_BACKEND="app.platform.jobs.NoSuchBackend"):
+        errors = [e for e in run_checks() if e.id == "platform.E002"]
+    assert errors
+    assert "JOBS_BACKEND" in errors[0].msg
+
+
+def test_domain_code_never_reads_the_tier_name():
+    """Behaviour that changes by tier goes through a seam, never ``if settings.TIER …``."""
+    root = Path(__file__).resolve().parents[2] / "app"
+    offenders = []
+    for app in DOMAIN_APPS:
+        for path in (root / app).rglob("*.py"):
+            tree = ast.parse(path.read_text())
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Attribute) and node.attr == "TIER" and path.name != "context_processors.py":
+                    offenders.append(f"{path}:{node.lineno}")
+    assert offenders == []

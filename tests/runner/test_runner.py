@@ -1,0 +1,109 @@
+"""The runner brings a tier up in order, serves it over real HTTP and SMTP, and stops everything."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.runner import processes
+from app.runner.processes import RunnerError
+from app.runner.services import Context, Daemon
+from app.runner.stack import Stack
+from tests.stacks import free_port, running_stack
+
+pytestmark = pytest.mark.stack
+
+
+def mail_in(maildir: Path, count: int, timeout: float = 10) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        messages = sorted(maildir.glob("*.eml"))
+        if len(messages) >= count:
+            return [m.read_text() for m in messages]
+        time.sleep(0.1)
+    raise AssertionError(f"expected {count} messages in {maildir}, found {len(list(maildir.glob('*.eml')))}")
+
+
+def test_tier0_serves_the_seeded_feed_over_http(tier0_stack):
+    response = httpx.get(tier0_stack.url(), timeout=10)
+    assert response.status_code == 200
+    assert "Latest from the teams" in response.text
+    assert "running <strong>tier0</strong>" in response.text
+    assert httpx.get(tier0_stack.url() + "api/v1/feed", timeout=10).json()["items"]
+    assert httpx.get(tier0_stack.url() + "static/css/site.css", timeout=10).status_code == 200
+    assert [status.split(" ")[0] for _, status, _ in tier0_stack.status()] == [
+        "running",
+        "one-shot",
+        "one-shot",
+        "one-shot",
+        "running",
+    ]
+
+
+def test_signing_up_over_http_delivers_the_welcome_email_over_smtp(tier0_stack):
+    maildir = tier0_stack.ctx.var_dir / "mail"
+    before = len(list(maildir.glob("*.eml")))
+    with httpx.Client(base_url=tier0_stack.url(), timeout=10, follow_redirects=False) as browser:
+        page = browser.get("accounts/signup/")
+        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        form = {
+            "csrfmiddlewaretoken": csrf,
+            "username": "smtp-check",
+            "email": "smtp-check@example.com",
+            "password1": "a-long-enough-pass",
+            "password2": "a-long-enough-pass",
+        }
+        assert (
+            browser.post("accounts/signup/", data=form, headers={"Referer": str(browser.base_url)}).status_code == 302
+        )
+    messages = mail_in(maildir, before + 1)
+    assert any("To: smtp-check@example.com" in m and "Welcome" in m for m in messages)
+
+
+def test_down_stops_every_process_and_frees_the_ports(tmp_path):
+    with running_stack("tier0", tmp_path) as stack:
+        ports = [stack.ctx.port("WEB_PORT"), stack.ctx.port("SMTP_PORT")]
+        pidfiles = list((tmp_path / "run").glob("*.pid"))
+        pids = [int(p.read_text()) for p in pidfiles]
+        assert all(processes.port_open(port) for port in ports)
+    assert not any(processes.port_open(port) for port in ports)
+    assert not any(processes.alive(pid) for pid in pids)
+    assert not list((tmp_path / "run").glob("*.pid"))
+
+
+def test_a_missing_binary_is_one_clear_line_naming_the_package(tmp_path):
+    class Imaginary(Daemon):
+        name = "imaginary"
+        binary = "definitely-not-installed-anywhere"
+        package = "imaginary-server"
+
+    stack = Stack("tier0", environ={"MILESTONES_VAR": str(tmp_path)})
+    with pytest.raises(RunnerError, match=r"apt-get install imaginary-server"):
+        Imaginary().start(stack.ctx)
+
+
+def test_a_busy_port_is_refused_with_a_clear_message(tmp_path):
+    import socket
+
+    port = free_port()
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", port))
+        holder.listen()
+        stack = Stack("tier0", environ={"MILESTONES_VAR": str(tmp_path), "SMTP_PORT": str(port)})
+        with pytest.raises(RunnerError, match=f"port {port} is already in use"):
+            stack.services[0].start(stack.ctx)
+
+
+def test_an_unknown_tier_is_refused():
+    with pytest.raises(RunnerError, match="no tier called 'tier9'"):
+        Stack("tier9")
+
+
+def test_context_finds_programs_in_the_virtualenv(tmp_path):
+    ctx = Stack("tier0", environ={"MILESTONES_VAR": str(tmp_path)}).ctx
+    assert isinstance(ctx, Context)
+    assert Path(ctx.bin("gunicorn")).exists()

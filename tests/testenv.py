@@ -1,0 +1,17 @@
+"""Loaded first (``-p tests.testenv``), before Django reads its settings.
+
+Tests write under ``var/test`` and use their own ports, so a ``make up`` stack that
+is running on the same checkout is never touched by ``make test``.
+"""
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+os.environ.setdefault("MILESTONES_VAR", str(ROOT / "var" / "test"))
+os.environ.setdefault("WEB_PORT", "18000")
+os.environ.setdefault("SMTP_PORT", "18025")
+
+Path(os.environ["MILESTONES_VAR"]).mkdir(parents=True, exist_ok=True)
+(Path(os.environ["MILESTONES_VAR"]) / "static").mkdir(exist_ok=True)
