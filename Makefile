@@ -42,7 +42,7 @@ test: $(STAMP) ## Everything CI runs: lint, migrations check, system check, pyte
 	$(PY) -m pytest
 
 bench: $(STAMP) ## Run the benchmarks (S=<scenario> for one); results in bench/results/
-	$(PY) -m bench $(S)
+	$(PY) -m bench $(S) $(if $(SECONDS),--seconds $(SECONDS))
 
 fmt: $(STAMP) ## Format and autofix with ruff
 	$(VENV)/bin/ruff format .

@@ -40,7 +40,7 @@ def _fast_password_hashing(settings):
 @pytest.fixture(scope="session")
 def tier0_stack(tmp_path_factory):
     """tier0 as ``make up`` runs it (smtp sink, migrate, seed, gunicorn), on its own ports and folder."""
-    from tests.stacks import running_stack
+    from app.runner.stack import private_stack
 
-    with running_stack("tier0", tmp_path_factory.mktemp("tier0")) as stack:
+    with private_stack("tier0", tmp_path_factory.mktemp("tier0")) as stack:
         yield stack

@@ -88,6 +88,21 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
             os.kill(pid, sig)
 
 
+def free_port(low: int = 20000, high: int = 30000) -> int:
+    """A free port below the kernel's ephemeral range, where a TIME_WAIT socket cannot hold it."""
+    import random
+
+    for _ in range(200):
+        port = random.randint(low, high)  # noqa: S311 - spreading ports, not a secret
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RunnerError(f"no free port between {low} and {high}")
+
+
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.5)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import importlib
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from app.runner.processes import RunnerError
+from app.runner.processes import RunnerError, free_port
 from app.runner.services import SERVICES, Context, Service
 from config import env as project_env
 
@@ -72,3 +74,17 @@ def running_tier(var_dir: Path) -> str | None:
         return json.loads((var_dir / "run" / "stack.json").read_text())["tier"]
     except (FileNotFoundError, ValueError, KeyError):
         return None
+
+
+@contextmanager
+def private_stack(tier: str, var_dir: Path, **extra_env: str) -> Iterator[Stack]:
+    """``tier`` up in its own folder on free ports, for a test or a benchmark; stopped on exit."""
+    environ = dict(os.environ, MILESTONES_VAR=str(var_dir), **extra_env)
+    for name in project_env.DEFAULT_PORTS:
+        environ[name] = str(free_port())
+    stack = Stack(tier, environ=environ)
+    stack.up()
+    try:
+        yield stack
+    finally:
+        stack.down(quiet=True)

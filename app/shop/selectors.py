@@ -22,6 +22,12 @@ ORDERS = Relations(select=("team",), prefetch=("items__product",))
 RECENT_ORDERS = Relations(select=("user", "team"), prefetch=("items__product",))
 
 DASHBOARD_DAYS = 30
+CENT = Decimal("0.01")
+
+
+def _money(value: Decimal | float | None) -> Decimal:
+    """Sums come back as floats on SQLite; money is shown and compared to the cent."""
+    return Decimal(str(value or 0)).quantize(CENT)
 
 
 def product_list(*, page: int = 1, page_size: int = 20, team: Team | None = None) -> Page[Product]:
@@ -100,7 +106,7 @@ def team_dashboard(*, team: Team, today: dt.date | None = None) -> Dashboard:
     for offset in range(DASHBOARD_DAYS):
         day = today - dt.timedelta(days=DASHBOARD_DAYS - 1 - offset)
         row = by_day.get(day, {})
-        days.append(DayFigures(day=day, revenue=row.get("revenue") or Decimal("0"), orders=row.get("orders") or 0))
+        days.append(DayFigures(day=day, revenue=_money(row.get("revenue")), orders=row.get("orders") or 0))
     line_total = ExpressionWrapper(F("quantity") * F("unit_price"), output_field=DecimalField())
     top = (
         OrderItem.objects.filter(order__team=team, order__created_at__gte=since, order__status=Order.Status.PLACED)
@@ -109,7 +115,9 @@ def team_dashboard(*, team: Team, today: dt.date | None = None) -> Dashboard:
         .order_by("-revenue", "product_id")[:5]
     )
     top_products = [
-        TopProduct(product_id=r["product_id"], name=r["product__name"], quantity=r["units"], revenue=r["revenue"])
+        TopProduct(
+            product_id=r["product_id"], name=r["product__name"], quantity=r["units"], revenue=_money(r["revenue"])
+        )
         for r in top
     ]
     recent_orders = list(load(Order.objects.filter(team=team).order_by("-created_at", "-id"), RECENT_ORDERS)[:10])

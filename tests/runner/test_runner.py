@@ -10,10 +10,9 @@ import httpx
 import pytest
 
 from app.runner import processes
-from app.runner.processes import RunnerError
+from app.runner.processes import RunnerError, free_port
 from app.runner.services import Context, Daemon
-from app.runner.stack import Stack
-from tests.stacks import free_port, running_stack
+from app.runner.stack import Stack, private_stack
 
 pytestmark = pytest.mark.stack
 
@@ -65,7 +64,7 @@ def test_signing_up_over_http_delivers_the_welcome_email_over_smtp(tier0_stack):
 
 
 def test_down_stops_every_process_and_frees_the_ports(tmp_path):
-    with running_stack("tier0", tmp_path) as stack:
+    with private_stack("tier0", tmp_path) as stack:
         ports = [stack.ctx.port("WEB_PORT"), stack.ctx.port("SMTP_PORT")]
         pidfiles = list((tmp_path / "run").glob("*.pid"))
         pids = [int(p.read_text()) for p in pidfiles]

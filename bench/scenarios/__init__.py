@@ -1,0 +1,9 @@
+"""Every scenario ``make bench`` knows, by the name ``S=`` takes."""
+
+from bench.scenarios import checkout_latency, feed_queries, floor
+
+SCENARIOS = {
+    "floor": floor.run,
+    "feed-queries": feed_queries.run,
+    "checkout-latency": checkout_latency.run,
+}

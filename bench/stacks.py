@@ -1,0 +1,45 @@
+"""Stacks for benchmarks: each in a fresh folder under var/bench, on free ports, stopped afterwards."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from app.runner.stack import Stack, private_stack
+from config.env import VAR_DIR
+
+
+@contextmanager
+def bench_stack(tier: str, name: str, **env: str) -> Iterator[Stack]:
+    folder = VAR_DIR / "bench" / name
+    shutil.rmtree(folder, ignore_errors=True)
+    with private_stack(tier, folder, **env) as stack:
+        yield stack
+
+
+def probe(stack: Stack, *args: str) -> Any:
+    """Run ``bench.probe`` inside Django with the stack's settings and addresses."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.probe", *args],
+        env=stack.ctx.env,
+        cwd=stack.ctx.base_dir,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def token_for(stack: Stack, username: str = "demo", password: str = "demo12345") -> str:  # noqa: S107 - the demo login
+    import httpx
+
+    response = httpx.post(
+        stack.url() + "api/v1/auth/token", json={"username": username, "password": password}, timeout=30
+    )
+    response.raise_for_status()
+    return response.json()["token"]

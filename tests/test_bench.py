@@ -1,0 +1,60 @@
+"""The benchmark harness runs end to end (short loads) and writes what it promises.
+
+This proves the harness, not the speed: timings are for `make bench`, never asserted here.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.stack
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("bench-results")
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", "--seconds", "2", "--results", str(folder)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "ratio:" in completed.stdout
+    return folder
+
+
+@pytest.mark.parametrize("scenario", ["floor", "feed-queries", "checkout-latency"])
+def test_each_scenario_writes_json_with_its_ratio_and_a_chart(results: Path, scenario: str):
+    data = json.loads((results / f"{scenario}.json").read_text())
+    assert data["scenario"] == scenario
+    assert data["ratio"] > 0
+    assert data["rows"]
+    assert (results / f"{scenario}.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_tier0_feed_queries_grow_with_the_page(results: Path):
+    counts = json.loads((results / "feed-queries.json").read_text())["figures"]["tier0"]
+    assert int(counts["5"]) < int(counts["20"]) < int(counts["50"])
+
+
+def test_every_order_placed_under_load_got_its_email(results: Path):
+    figures = json.loads((results / "checkout-latency.json").read_text())["figures"]
+    for run in figures.values():
+        assert run["orders"] > 0
+        assert run["emails"] == run["orders"]
+
+
+def test_load_is_only_ever_sent_to_this_machine():
+    from bench import wrk
+
+    with pytest.raises(ValueError, match="only load this machine"):
+        wrk.run("http://192.0.2.1/", seconds=1)
