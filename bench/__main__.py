@@ -9,7 +9,7 @@ from pathlib import Path
 from app.runner.processes import RunnerError
 from bench.report import RESULTS
 from bench.scenarios import SCENARIOS
-from bench.wrk import WrkMissing
+from bench.wrk import NoRequests, WrkMissing
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.scenarios or list(SCENARIOS):
         try:
             report = SCENARIOS[name](seconds=args.seconds)
-        except (RunnerError, WrkMissing) as exc:
+        except (RunnerError, WrkMissing, NoRequests) as exc:
             print(f"{name}: {exc}", file=sys.stderr)
             failed += 1
             continue

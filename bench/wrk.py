@@ -27,6 +27,10 @@ class WrkMissing(RuntimeError):
     pass
 
 
+class NoRequests(RuntimeError):
+    """A run completed no request, so no rate or ratio can be computed from it."""
+
+
 @dataclass(frozen=True)
 class Load:
     requests: int

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.stack
 def results(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("bench-results")
     completed = subprocess.run(
-        [sys.executable, "-m", "bench", "--seconds", "2", "--results", str(folder)],
+        [sys.executable, "-m", "bench", "--seconds", "4", "--results", str(folder)],
         cwd=ROOT,
         capture_output=True,
         text=True,

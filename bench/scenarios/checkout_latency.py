@@ -26,6 +26,8 @@ def run(*, seconds: float) -> Report:
             load = wrk.run(stack.url() + "api/v1/orders", seconds=seconds, connections=4, lua=lua, timeout="30s")
             placed = probe(stack, "orders") - before
             emails = _confirmations(stack, placed)
+        if not load.ok:
+            raise wrk.NoRequests(f"no checkout completed with the SMTP sink delaying {delay} ms")
         medians[delay] = load.p50_ms
         figures[f"smtp_delay_{delay}ms"] = {"load": load.__dict__, "orders": placed, "emails": emails}
         rows.append(

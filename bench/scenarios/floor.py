@@ -11,19 +11,24 @@ from bench.report import Report
 from bench.stacks import bench_stack
 
 ROUNDS = 2
+#: A feed request takes ~100 ms at tier0; shorter rounds would end before requests do.
+MIN_ROUND_SECONDS = 3
 
 
 def run(*, seconds: float) -> Report:
+    round_seconds = max(MIN_ROUND_SECONDS, seconds / ROUNDS)
     results: dict[str, list[wrk.Load]] = {"ping": [], "feed": []}
     with bench_stack("tier0", "floor") as stack:
         wrk.run(stack.url(), seconds=1)  # warm-up: templates compiled, connections open
         for _ in range(ROUNDS):
-            results["ping"].append(wrk.run(stack.url() + "ping", seconds=seconds / ROUNDS))
-            results["feed"].append(wrk.run(stack.url(), seconds=seconds / ROUNDS))
+            results["ping"].append(wrk.run(stack.url() + "ping", seconds=round_seconds))
+            results["feed"].append(wrk.run(stack.url(), seconds=round_seconds))
     rows, rps = [], {}
     for name, path in (("ping", "/ping (trivial view)"), ("feed", "/ (feed page, 20 posts)")):
         loads = results[name]
         requests = sum(load.requests for load in loads)
+        if not requests:
+            raise wrk.NoRequests(f"no {path} request completed in {ROUNDS} rounds of {round_seconds:.0f}s")
         rps[name] = requests / sum(load.seconds for load in loads)
         rows.append(
             [
@@ -40,7 +45,7 @@ def run(*, seconds: float) -> Report:
         rows=rows,
         ratio=rps["feed"] / rps["ping"],
         ratio_label="feed req/s / trivial view req/s",
-        notes=[f"wrk -c8 -t2, {ROUNDS} alternating rounds of {seconds / ROUNDS:.0f}s per path"],
+        notes=[f"wrk -c8 -t2, {ROUNDS} alternating rounds of {round_seconds:.0f}s per path"],
         figures={"rps": rps},
         chart=[("trivial view", rps["ping"]), ("feed page", rps["feed"])],
         chart_unit="req/s",
