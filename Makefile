@@ -30,16 +30,25 @@ ps: $(STAMP) ## Show what is running
 logs: $(STAMP) ## Show the last lines of every service's log
 	@$(PY) -m app.runner logs
 
+migrate-data: $(STAMP) ## Copy FROM's database into TO's (e.g. FROM=tier0 TO=tier1; FORCE=1 replaces data)
+	@$(PY) -m app.runner migrate-data --from $(FROM) --to $(TO) $(if $(FORCE),--force)
+
 lint: $(STAMP) ## ruff (lint and format check)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: $(STAMP) ## Everything CI runs: lint, migrations check, system check, pytest
+TESTED_TIERS := tier0 tier1
+
+test: $(STAMP) ## Everything CI runs: lint, then per tier: migrations check, system check, pytest
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	TIER=tier0 $(PY) manage.py makemigrations --check --dry-run
-	TIER=tier0 $(PY) manage.py check --fail-level WARNING
-	$(PY) -m pytest
+	@for tier in $(TESTED_TIERS); do \
+		echo "== $$tier: makemigrations --check, check"; \
+		TIER=$$tier $(PY) manage.py makemigrations --check --dry-run || exit 1; \
+		TIER=$$tier $(PY) manage.py check --fail-level WARNING || exit 1; \
+	done
+	TIER=tier0 $(PY) -m pytest
+	TIER=tier1 $(PY) -m pytest -m "not tier_independent"
 
 bench: $(STAMP) ## Run the benchmarks (S=<scenario> for one); results in bench/results/
 	$(PY) -m bench $(S) $(if $(SECONDS),--seconds $(SECONDS))
@@ -51,4 +60,4 @@ fmt: $(STAMP) ## Format and autofix with ruff
 clean: down ## Stop everything and delete var/ (databases, media, logs)
 	rm -rf var
 
-.PHONY: help install up down ps logs lint test bench fmt clean
+.PHONY: help install up down ps logs migrate-data lint test bench fmt clean

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -13,12 +14,15 @@ from bench.wrk import NoRequests, WrkMissing
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Stopped from outside (Ctrl-C, a CI timeout): unwind, so every stack a scenario started is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
     parser.add_argument(
         "scenarios", nargs="*", metavar="scenario", help=f"one of: {', '.join(SCENARIOS)} (default: all)"
     )
     parser.add_argument("--seconds", type=float, default=10, help="load duration per measured run (default 10)")
     parser.add_argument("--results", type=Path, default=RESULTS, help=f"where JSON and charts go (default {RESULTS})")
+    parser.add_argument("--quick", action="store_true", help="small data sets: proves the harness, not the speed")
     args = parser.parse_args(argv)
     unknown = [name for name in args.scenarios if name not in SCENARIOS]
     if unknown:
@@ -26,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     for name in args.scenarios or list(SCENARIOS):
         try:
-            report = SCENARIOS[name](seconds=args.seconds)
+            report = SCENARIOS[name](seconds=args.seconds, quick=args.quick)
         except (RunnerError, WrkMissing, NoRequests) as exc:
             print(f"{name}: {exc}", file=sys.stderr)
             failed += 1

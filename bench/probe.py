@@ -32,8 +32,61 @@ def main() -> None:
         print(json.dumps(counts))
     elif command == "orders":
         print(json.dumps(Order.objects.count()))
+    elif command == "index-timings":
+        print(json.dumps(index_timings(users=int(sys.argv[2]))))
     else:
         raise SystemExit(f"unknown probe {command!r}")
+
+
+def index_timings(*, users: int) -> dict:
+    """Median execution time and plan node of two queries over ``users`` different users.
+
+    ``SELECT * FROM shop_order WHERE user_id = ?`` and the "My orders" page's own query,
+    each timed by ``EXPLAIN (ANALYZE)`` after one warm-up run, so only the database's
+    work is measured.
+    """
+    import statistics
+
+    from django.db import connection
+
+    from app.accounts.models import User
+    from app.shop.models import Order
+
+    ids = list(User.objects.order_by("pk").values_list("pk", flat=True)[: users * 50 : 50])
+    page_query = Order.objects.filter(user_id=0).order_by("-created_at", "-id")[:21]
+    page_sql, _ = page_query.query.sql_with_params()
+    queries = {
+        "WHERE user_id = ?": ("SELECT * FROM shop_order WHERE user_id = %s", lambda uid: [uid]),
+        "my orders page (newest 21)": (page_sql, lambda uid: [uid]),
+    }
+    results = {}
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE shop_order")
+        for label, (sql, params) in queries.items():
+            times, nodes = [], set()
+            for uid in ids:
+                cursor.execute(sql, params(uid))  # warm the cache: measure the plan, not the disk
+                cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params(uid))
+                (plan,) = cursor.fetchone()
+                times.append(plan[0]["Execution Time"])
+                nodes.add(_scan_node(plan[0]["Plan"]))
+            results[label] = {"median_ms": statistics.median(times), "nodes": sorted(nodes)}
+    return results
+
+
+def _scan_node(plan: dict) -> str:
+    """The node that reads shop_order (e.g. "Parallel Seq Scan", "Index Scan using order_user_newest")."""
+    if plan.get("Relation Name") == "shop_order":
+        node = ("Parallel " if plan.get("Parallel Aware") else "") + plan["Node Type"]
+        index = plan.get("Index Name") or next(
+            (child.get("Index Name") for child in plan.get("Plans", []) if child.get("Index Name")), None
+        )
+        return node + (f" using {index}" if index else "")
+    for child in plan.get("Plans", []):
+        found = _scan_node(child)
+        if found:
+            return found
+    return ""
 
 
 if __name__ == "__main__":

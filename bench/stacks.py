@@ -15,10 +15,11 @@ from config.env import VAR_DIR
 
 
 @contextmanager
-def bench_stack(tier: str, name: str, **env: str) -> Iterator[Stack]:
+def bench_stack(tier: str, name: str, *, only: set[str] | None = None, **env: str) -> Iterator[Stack]:
+    """``tier`` in a fresh ``var/bench/<name>`` on free ports (``only``: just those services)."""
     folder = VAR_DIR / "bench" / name
     shutil.rmtree(folder, ignore_errors=True)
-    with private_stack(tier, folder, **env) as stack:
+    with private_stack(tier, folder, only=only, **env) as stack:
         yield stack
 
 

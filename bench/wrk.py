@@ -99,11 +99,13 @@ def run(
     )
 
 
-def post_json(body: str, token: str) -> str:
-    """Lua that turns every request into an authenticated JSON POST."""
+def post_json(body: str, token: str, *, pause_ms: int = 0) -> str:
+    """Lua that turns every request into an authenticated JSON POST, each connection pausing
+    ``pause_ms`` between its requests (a customer, not a flood)."""
     return (
         'wrk.method = "POST"\n'
         f"wrk.body = {json.dumps(body)}\n"
         'wrk.headers["Content-Type"] = "application/json"\n'
         f'wrk.headers["Authorization"] = "Bearer {token}"\n'
+        + (f"delay = function() return {pause_ms} end\n" if pause_ms else "")
     )

@@ -21,6 +21,8 @@ VAR_DIR = Path(os.environ.get("MILESTONES_VAR", BASE_DIR / "var")).resolve()
 DEFAULT_PORTS: dict[str, int] = {
     "WEB_PORT": 8000,
     "SMTP_PORT": 8025,
+    "PG_PORT": 15432,
+    "REDIS_PORT": 16379,
 }
 
 

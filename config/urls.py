@@ -14,6 +14,8 @@ urlpatterns = [
     path("accounts/", include("app.accounts.urls")),
     path("teams/", include("app.teams.urls")),
     path("ping", web_views.ping, name="ping"),
+    path("healthz", web_views.healthz, name="healthz"),
+    path("readyz", web_views.readyz, name="readyz"),
     path("", include("app.shop.urls")),
     path("", include("app.posts.urls")),
 ]

@@ -1,11 +1,63 @@
-"""Fixtures shared by every test."""
+"""Fixtures shared by every test.
+
+The suite runs once per tier (``TIER=tier1 python -m pytest``). Before Django touches a
+database, the tier's infrastructure (PostgreSQL, Redis from tier1 on) is started through
+the project's runner on the test ports set in ``tests/testenv.py``, and stopped at the end.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
+
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 
 from tests.factories import UserFactory
+
+TEST_VAR = Path(os.environ["MILESTONES_VAR"])
+TIER_NUMBER = int(os.environ["DJANGO_SETTINGS_MODULE"].rsplit("tier", 1)[1])
+
+# tests/tierN/ test what milestone N adds, so they run in tierN's pass and every later one.
+collect_ignore = [f"tier{n}" for n in range(1, 5) if n > TIER_NUMBER]
+INLINE = "app.platform.jobs.InlineBackend"
+
+
+def pytest_report_header(config):
+    return f"milestones tier: {django_settings.TIER} ({os.environ['DJANGO_SETTINGS_MODULE']})"
+
+
+@pytest.fixture(scope="session")
+def tier_services():
+    """The current tier's databases and brokers, on the test ports, for the whole session."""
+    from app.runner.stack import Stack
+
+    stack = Stack(django_settings.TIER, environ=dict(os.environ, MILESTONES_VAR=str(TEST_VAR / "services")))
+    stack.up(infrastructure_only=True)
+    yield stack
+    stack.down(quiet=True)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(tier_services, django_db_modify_db_settings_parallel_suffix):
+    """Hooked in before pytest-django creates the test database, so the server is up by then."""
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2's deliberate slowness protects real passwords; in tests it only costs minutes."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def inline_jobs(settings):
+    """Run jobs in the test's own process: for tests of what a job does, not of how it is delivered.
+
+    Delivery through real Celery workers is tested in tests/tier1/.
+    """
+    settings.JOBS_BACKEND = INLINE
 
 
 @pytest.fixture
@@ -31,16 +83,28 @@ def bearer(api_token: str) -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": f"Bearer {api_token}"}
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """PBKDF2's deliberate slowness protects real passwords; in tests it only costs minutes."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def stack_folder(name: str) -> Path:
+    """A fresh folder for a private stack, under the checkout so ``postgres`` can reach it as root."""
+    folder = TEST_VAR / "stacks" / f"{django_settings.TIER}-{name}"
+    shutil.rmtree(folder, ignore_errors=True)
+    return folder
 
 
 @pytest.fixture(scope="session")
-def tier0_stack(tmp_path_factory):
-    """tier0 as ``make up`` runs it (smtp sink, migrate, seed, gunicorn), on its own ports and folder."""
+def tier_stack():
+    """The current tier as ``make up`` runs it (every service, demo data), on its own ports and folder."""
     from app.runner.stack import private_stack
 
-    with private_stack("tier0", tmp_path_factory.mktemp("tier0")) as stack:
+    with private_stack(django_settings.TIER, stack_folder("app")) as stack:
         yield stack
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _collected_static():
+    """Tiers with hashed static names need the manifest ``collectstatic`` writes, as in production."""
+    from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
+    from django.core.management import call_command
+
+    staticfiles_storage._setup()
+    if isinstance(staticfiles_storage._wrapped, ManifestFilesMixin):
+        call_command("collectstatic", interactive=False, verbosity=0)

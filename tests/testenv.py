@@ -12,6 +12,10 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("MILESTONES_VAR", str(ROOT / "var" / "test"))
 os.environ.setdefault("WEB_PORT", "18000")
 os.environ.setdefault("SMTP_PORT", "18025")
+os.environ.setdefault("PG_PORT", "25432")
+os.environ.setdefault("REDIS_PORT", "26379")
+# TIER=tier1 make test … runs the suite against that tier's settings (and its real services).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", f"config.settings.{os.environ.get('TIER', 'tier0')}")
 
 Path(os.environ["MILESTONES_VAR"]).mkdir(parents=True, exist_ok=True)
 (Path(os.environ["MILESTONES_VAR"]) / "static").mkdir(exist_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -13,6 +14,8 @@ class Receiver:
     deliveries: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     #: Answer 500 to this many deliveries before accepting.
     fail_next: int = 0
+    #: Hold the first delivery this many seconds before answering (a slow receiver).
+    delay_first: float = 0.0
 
 
 def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
@@ -22,6 +25,8 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             receiver.deliveries.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            if receiver.delay_first and len(receiver.deliveries) == 1:
+                time.sleep(receiver.delay_first)
             status = 500 if receiver.fail_next > 0 else 204
             receiver.fail_next = max(0, receiver.fail_next - 1)
             self.send_response(status)

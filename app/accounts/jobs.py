@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
-from app.platform.images import thumbnail_of
+from app.platform.images import store_thumbnail
 from app.platform.jobs import job
 
 
@@ -28,9 +28,4 @@ def deliver_email(*, to: str, subject: str, body: str, html_body: str | None = N
 def make_avatar_thumbnail(*, user_id: int) -> None:
     from app.accounts.models import User
 
-    user = User.objects.get(pk=user_id)
-    if not user.avatar or user.avatar_thumbnail:
-        return
-    thumbnail = thumbnail_of(user.avatar)
-    user.avatar_thumbnail.save(thumbnail.name, thumbnail, save=False)
-    User.objects.filter(pk=user.pk).update(avatar_thumbnail=user.avatar_thumbnail.name)
+    store_thumbnail(User.objects.get(pk=user_id), source="avatar", target="avatar_thumbnail")

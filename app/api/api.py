@@ -34,7 +34,7 @@ from app.platform.pages import MAX_PAGE_SIZE
 from app.posts.selectors import feed_page, post_detail
 from app.posts.services import comment_add
 from app.shop.models import Order
-from app.shop.selectors import order_get_for_user, orders_for_user, product_list, team_dashboard
+from app.shop.selectors import orders_for_user, product_list, team_dashboard
 from app.shop.services import order_checkout
 from app.teams.selectors import require_owner, team_get
 
@@ -88,7 +88,7 @@ def _order_out(order: Order) -> dict[str, Any]:
                 "quantity": i.quantity,
                 "unit_price": i.unit_price,
             }
-            for i in order.items.all()
+            for i in order.lines
         ],
     }
 
@@ -155,8 +155,7 @@ def products(request: HttpRequest, query: Query[PageQuery]) -> dict[str, Any]:
 def checkout(request: HttpRequest, payload: OrderIn) -> Any:
     """Buy a product. 409 when there is not enough stock."""
     order = order_checkout(user=request.user, product_id=payload.product_id, quantity=payload.quantity)
-    # Re-read through the selector so the answer has the same shape (and cost) as GET /orders.
-    return Status(201, _order_out(order_get_for_user(user=request.user, order_id=order.pk)))
+    return Status(201, _order_out(order))
 
 
 @api.get("/orders", response={200: OrdersOut, 401: ErrorOut}, auth=token_or_session, tags=["shop"])

@@ -1,5 +1,6 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from app.platform.jobs import resubmit
 from app.platform.models import JobRun
 
 
@@ -18,3 +19,10 @@ class JobRunAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
+
+    actions = ["run_again"]
+
+    @admin.action(description="Run the selected failed jobs again")
+    def run_again(self, request, queryset):  # type: ignore[no-untyped-def]
+        count = resubmit(list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"Sent {count} failed job(s) again.", messages.SUCCESS)

@@ -8,6 +8,7 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.db.models import Model
 from django.db.models.fields.files import FieldFile
 from PIL import Image
 
@@ -30,3 +31,13 @@ def thumbnail_of(source: FieldFile, size: tuple[int, int] = THUMBNAIL_SIZE) -> C
         image.save(buffer, format="JPEG", quality=85)
     name = f"{PurePath(source.name).stem}-thumb.jpg"
     return ContentFile(buffer.getvalue(), name=name)
+
+
+def store_thumbnail(instance: Model, *, source: str, target: str) -> None:
+    """Make the ``target`` image field from ``source`` once: a repeated job finds it made and stops."""
+    image, thumbnail = getattr(instance, source), getattr(instance, target)
+    if not image or thumbnail:
+        return
+    made = thumbnail_of(image)
+    thumbnail.save(made.name, made, save=False)
+    type(instance)._default_manager.filter(pk=instance.pk).update(**{target: thumbnail.name})

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.db import transaction
-from django.db.models import F
 
 from app.platform.seams import seam
 
@@ -81,30 +80,76 @@ def enqueue(job: Job, *, using: str | None = None, **kwargs: Any) -> str:
 def execute(name: str, kwargs: dict[str, Any], delivery_id: str, *, final_attempt: bool = True) -> None:
     """Run one delivery of a job, recording it; a delivery that already succeeded is skipped.
 
-    Raises the job's exception after recording it, so a caller that retries can retry.
+    Where the database can (PostgreSQL), the attempt holds a row lock on its ``JobRun``
+    for as long as it runs: a duplicate of the same delivery running at the same time
+    skips instead of doing the work twice, while an attempt whose worker died releases
+    the lock with its connection, so the redelivered message can run. Raises the job's
+    exception after recording it, so a caller that retries can retry.
     """
+    from django.db import connection
+
     from app.platform.models import JobRun
 
     declared = registry[name]
     if not declared.tracked:
         declared.func(**kwargs)
         return
-    run, _ = JobRun.objects.get_or_create(
-        delivery_id=delivery_id,
-        defaults={"name": name, "queue": declared.queue, "arguments": kwargs},
+    JobRun.objects.get_or_create(
+        delivery_id=delivery_id, defaults={"name": name, "queue": declared.queue, "arguments": kwargs}
     )
-    if run.status == JobRun.Status.SUCCEEDED:
-        logger.info("job %s delivery %s already succeeded; skipping the repeat", name, delivery_id)
-        return
-    runs = JobRun.objects.filter(pk=run.pk)
-    runs.update(status=JobRun.Status.RUNNING, attempts=F("attempts") + 1)
-    try:
-        declared.func(**kwargs)
-    except Exception as exc:
-        status = JobRun.Status.FAILED if final_attempt else JobRun.Status.RETRYING
-        runs.update(status=status, last_error=f"{type(exc).__name__}: {exc}"[:2000])
-        raise
-    runs.update(status=JobRun.Status.SUCCEEDED, last_error="")
+    failure: Exception | None = None
+    with transaction.atomic():
+        runs = JobRun.objects.filter(delivery_id=delivery_id)
+        if connection.features.has_select_for_update_skip_locked:
+            runs = runs.select_for_update(skip_locked=True)
+        run = runs.first()
+        if run is None:
+            logger.info("job %s delivery %s is running elsewhere; leaving it to that attempt", name, delivery_id)
+            return
+        if run.status == JobRun.Status.SUCCEEDED:
+            logger.info("job %s delivery %s already succeeded; skipping the repeat", name, delivery_id)
+            return
+        run.attempts += 1
+        try:
+            with transaction.atomic():
+                declared.func(**kwargs)
+        except Exception as exc:
+            failure = exc
+            run.status = JobRun.Status.FAILED if final_attempt else JobRun.Status.RETRYING
+            run.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        else:
+            run.status, run.last_error = JobRun.Status.SUCCEEDED, ""
+        run.save(update_fields=["status", "attempts", "last_error", "updated_at"])
+    if failure is not None:
+        raise failure
+
+
+def record_unsent(job: Job, kwargs: dict[str, Any], delivery_id: str, error: Exception) -> None:
+    """A job the backend could not even send (broker down): keep it as ``failed`` so it can be re-sent."""
+    from app.platform.models import JobRun
+
+    logger.error("job %s delivery %s could not be sent: %s", job.name, delivery_id, error)
+    JobRun.objects.update_or_create(
+        delivery_id=delivery_id,
+        defaults={
+            "name": job.name,
+            "queue": job.queue,
+            "arguments": kwargs,
+            "status": JobRun.Status.FAILED,
+            "last_error": f"not sent, the job queue was unreachable: {error}"[:2000],
+        },
+    )
+
+
+def resubmit(run_ids: list[int]) -> int:
+    """Send failed deliveries again, under their original delivery ids; returns how many."""
+    from app.platform.models import JobRun
+
+    backend: JobsBackend = seam("JOBS_BACKEND")
+    runs = JobRun.objects.filter(pk__in=run_ids, status=JobRun.Status.FAILED, name__in=list(registry))
+    for run in runs:
+        backend.submit(registry[run.name], run.arguments, run.delivery_id)
+    return len(runs)
 
 
 class InlineBackend:

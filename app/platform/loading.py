@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from django.db.models import Count, Model, Prefetch, QuerySet
+from django.db.models import Count, IntegerField, Model, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from app.platform.seams import seam
 
@@ -51,9 +52,21 @@ class EagerLoading:
             queryset = queryset.prefetch_related(*relations.prefetch)
         if relations.counts:
             queryset = queryset.annotate(
-                **{_count_name(name): Count(name, distinct=True) for name in sorted(relations.counts)}
+                **{_count_name(name): _counted(queryset.model, name) for name in sorted(relations.counts)}
             )
         return queryset
+
+
+def _counted(model: type[Model], relation: str) -> Coalesce:
+    """``COUNT`` of a reverse relation as a correlated subquery, not ``JOIN … GROUP BY``.
+
+    Grouping would aggregate every row of both tables before ``ORDER BY … LIMIT`` could use
+    an index; the subquery runs only for the rows of the page.
+    """
+    reverse = model._meta.get_field(relation)
+    remote, link = reverse.related_model, reverse.field.name
+    rows = remote._default_manager.filter(**{link: OuterRef("pk")}).order_by().values(link)
+    return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0)
 
 
 def load(queryset: QuerySet, relations: Relations) -> QuerySet:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
+import subprocess
 import sys
 
 from app.runner.processes import RunnerError
@@ -13,15 +15,21 @@ from config import env as project_env
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.runner", description=__doc__)
-    parser.add_argument("command", choices=["up", "down", "ps", "logs"])
+    parser.add_argument("command", choices=["up", "down", "ps", "logs", "migrate-data"])
     parser.add_argument("--tier", default=os.environ.get("TIER") or None)
     parser.add_argument("--lines", type=int, default=40, help="with logs: lines per service")
+    parser.add_argument("--from", dest="source", help="with migrate-data: the tier to copy from")
+    parser.add_argument("--to", dest="target", help="with migrate-data: the tier to copy into")
+    parser.add_argument("--force", action="store_true", help="with migrate-data: replace data in the target")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: stop what a half-done `up` started
     var_dir = project_env.VAR_DIR
     tier = args.tier or running_tier(var_dir) or "tier0"
     if args.command in ("down", "ps", "logs") and not args.tier:
         tier = running_tier(var_dir) or tier
     try:
+        if args.command == "migrate-data":
+            return migrate_data(args.source, args.target, force=args.force)
         stack = Stack(tier)
         if args.command == "up":
             print(f"Starting {tier} …")
@@ -43,6 +51,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def migrate_data(source: str | None, target: str | None, *, force: bool) -> int:
+    """Start the target tier's databases, migrate them, copy the source tier's data in, verify."""
+    if not source or not target:
+        raise RunnerError("migrate-data needs --from and --to, e.g. `make migrate-data FROM=tier0 TO=tier1`")
+    stack = Stack(target)
+    print(f"Starting {target}'s databases …")
+    stack.up(infrastructure_only=True)
+    manage = [stack.ctx.python, str(stack.ctx.base_dir / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=stack.ctx.env, check=True)
+    copy = [*manage, "copy_data", "--from-tier", source, *(["--force"] if force else [])]
+    result = subprocess.run(copy, env=stack.ctx.env)
+    if result.returncode == 0:
+        print(f"\nDone. `make up TIER={target}` serves the copied data.")
+    return result.returncode
 
 
 if __name__ == "__main__":

@@ -18,8 +18,13 @@ class RunnerError(RuntimeError):
     """Something the user must fix (a missing binary, a busy port); the message says what."""
 
 
-def spawn(command: Sequence[str], *, log: Path, pidfile: Path, env: dict[str, str], cwd: Path) -> int:
-    """Start ``command`` in its own session (so stopping it stops its children too); returns its pid."""
+def spawn(
+    command: Sequence[str], *, log: Path, pidfile: Path, env: dict[str, str], cwd: Path, user: str | None = None
+) -> int:
+    """Start ``command`` in its own session (so stopping it stops its children too); returns its pid.
+
+    ``user``: run it as that account (PostgreSQL and PgBouncer refuse to run as root).
+    """
     log.parent.mkdir(parents=True, exist_ok=True)
     pidfile.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
@@ -31,6 +36,9 @@ def spawn(command: Sequence[str], *, log: Path, pidfile: Path, env: dict[str, st
             env=env,
             cwd=cwd,
             start_new_session=True,
+            user=user,
+            group=user,
+            extra_groups=[] if user else None,
         )
     pidfile.write_text(str(process.pid))
     return process.pid
@@ -63,13 +71,17 @@ def alive(pid: int) -> bool:
     return True
 
 
-def terminate(pidfile: Path, *, grace: float = 20.0) -> bool:
-    """SIGTERM the process group, wait up to ``grace`` seconds, then SIGKILL. True if it was running."""
+def terminate(pidfile: Path, *, grace: float = 20.0, sig: signal.Signals = signal.SIGTERM, group: bool = True) -> bool:
+    """Send ``sig`` (to the whole process group unless ``group`` is false), wait up to ``grace``
+    seconds, then SIGKILL the group. True if it was running."""
     pid = read_pid(pidfile)
     pidfile.unlink(missing_ok=True)
     if pid is None:
         return False
-    _signal_group(pid, signal.SIGTERM)
+    if group:
+        _signal_group(pid, sig)
+    else:
+        os.kill(pid, sig)
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline and alive(pid):
         time.sleep(0.05)
@@ -101,6 +113,11 @@ def free_port(low: int = 20000, high: int = 30000) -> int:
                 continue
             return port
     raise RunnerError(f"no free port between {low} and {high}")
+
+
+def run_as_needed() -> str | None:
+    """The account to run database servers as: ``postgres`` when we are root, else ourselves."""
+    return "postgres" if os.geteuid() == 0 else None
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:

@@ -8,6 +8,8 @@ service starts. Later tiers add PostgreSQL, Redis, workers and a load balancer h
 from __future__ import annotations
 
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -69,6 +71,14 @@ class Daemon(Service):
     binary: str | None = None
     package: str | None = None
     ready_timeout = 30.0
+    #: How to ask it to stop, and whether to signal its whole process group or only it.
+    stop_signal = signal.SIGTERM
+    stop_group = True
+    #: Infrastructure (databases, brokers) is what the test suite starts for a tier.
+    infrastructure = False
+
+    def run_as(self, ctx: Context) -> str | None:
+        return None
 
     def command(self, ctx: Context) -> list[str]:
         raise NotImplementedError
@@ -96,15 +106,29 @@ class Daemon(Service):
                     f"port {port} is already in use, so {self.name} cannot start there; "
                     f"stop whatever holds it or set another port in the environment."
                 )
+        self.prepare(ctx)
         pid = processes.spawn(
-            self.command(ctx), log=self.log(ctx), pidfile=self.pidfile(ctx), env=ctx.env, cwd=ctx.base_dir
+            self.command(ctx),
+            log=self.log(ctx),
+            pidfile=self.pidfile(ctx),
+            env=ctx.env,
+            cwd=ctx.base_dir,
+            user=self.run_as(ctx),
         )
         processes.wait_until(
             lambda: self.ready(ctx), timeout=self.ready_timeout, what=self.name, pid=pid, log=self.log(ctx)
         )
 
+        self.after_start(ctx)
+
+    def prepare(self, ctx: Context) -> None:
+        """Work before the first start (create a data folder, write a config file)."""
+
+    def after_start(self, ctx: Context) -> None:
+        """Work once it is ready (create a database)."""
+
     def stop(self, ctx: Context) -> bool:
-        return processes.terminate(self.pidfile(ctx))
+        return processes.terminate(self.pidfile(ctx), sig=self.stop_signal, group=self.stop_group)
 
     def status(self, ctx: Context) -> str:
         pid = processes.read_pid(self.pidfile(ctx))
@@ -220,5 +244,221 @@ class Web(Daemon):
         return f"http://127.0.0.1:{ctx.port('WEB_PORT')}/"
 
 
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+class Postgres(Daemon):
+    """A private PostgreSQL 15 cluster in ``var/pg/primary``: its own port, slow-query log, pg_stat_statements."""
+
+    name = "postgres"
+    binary = str(PG_BIN / "postgres")
+    package = "postgresql-15"
+    infrastructure = True
+    # SIGINT is PostgreSQL's "fast" shutdown; SIGTERM ("smart") would wait for every client to leave.
+    stop_signal = signal.SIGINT
+    stop_group = False
+
+    def data_dir(self, ctx: Context) -> Path:
+        return ctx.var_dir / "pg" / "primary"
+
+    def run_as(self, ctx: Context) -> str | None:
+        return processes.run_as_needed()
+
+    def ports(self, ctx: Context) -> list[int]:
+        return [ctx.port("PG_PORT")]
+
+    def prepare(self, ctx: Context) -> None:
+        data = self.data_dir(ctx)
+        if (data / "PG_VERSION").exists():
+            return
+        data.mkdir(parents=True, exist_ok=True)
+        user = self.run_as(ctx)
+        if user:
+            shutil.chown(data, user, user)
+        data.chmod(0o700)
+        result = subprocess.run(
+            [
+                str(PG_BIN / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
+            capture_output=True,
+            text=True,
+            user=user,
+            group=user,
+            extra_groups=[] if user else None,
+        )
+        if result.returncode != 0:
+            raise RunnerError(f"initdb failed:\n{result.stdout}{result.stderr}")
+
+    def command(self, ctx: Context) -> list[str]:
+        settings = {
+            "listen_addresses": "127.0.0.1",
+            "unix_socket_directories": "",
+            "max_connections": "100",
+            "shared_preload_libraries": "pg_stat_statements",
+            "pg_stat_statements.track": "all",
+            # Every statement slower than this is logged with its duration: the slow-query log.
+            "log_min_duration_statement": "200ms",
+            "log_line_prefix": "%m [%p] %q%u@%d ",
+        }
+        flags = [item for key, value in settings.items() for item in ("-c", f"{key}={value}")]
+        return [str(PG_BIN / "postgres"), "-D", str(self.data_dir(ctx)), "-p", str(ctx.port("PG_PORT")), *flags]
+
+    def ready(self, ctx: Context) -> bool:
+        import psycopg
+
+        try:
+            with psycopg.connect(self.dsn(ctx, "postgres"), connect_timeout=2) as connection:
+                connection.execute("SELECT 1")
+        except psycopg.Error:
+            return False
+        return True
+
+    def after_start(self, ctx: Context) -> None:
+        import psycopg
+
+        database = ctx.env.get("PG_DB", "milestones")
+        with psycopg.connect(self.dsn(ctx, "postgres"), autocommit=True) as connection:
+            exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone()
+            if not exists:
+                connection.execute(f'CREATE DATABASE "{database}"')
+        with psycopg.connect(self.dsn(ctx, database), autocommit=True) as connection:
+            connection.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+
+    def dsn(self, ctx: Context, database: str) -> str:
+        return f"host=127.0.0.1 port={ctx.port('PG_PORT')} user=postgres dbname={database}"
+
+    def address(self, ctx: Context) -> str:
+        return f"postgresql://postgres@127.0.0.1:{ctx.port('PG_PORT')}/{ctx.env.get('PG_DB', 'milestones')}"
+
+
+class Redis(Daemon):
+    """A private Redis for the Celery broker: nothing on disk, and ``noeviction``, because an
+    evicted queue key is a lost job (Celery's Redis caveats)."""
+
+    name = "redis"
+    binary = "redis-server"
+    package = "redis-server"
+    infrastructure = True
+
+    def ports(self, ctx: Context) -> list[int]:
+        return [ctx.port("REDIS_PORT")]
+
+    def command(self, ctx: Context) -> list[str]:
+        folder = ctx.var_dir / "redis"
+        folder.mkdir(parents=True, exist_ok=True)
+        return [
+            "redis-server",
+            "--port",
+            str(ctx.port("REDIS_PORT")),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--maxmemory-policy",
+            "noeviction",
+            "--dir",
+            str(folder),
+        ]
+
+    def ready(self, ctx: Context) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", ctx.port("REDIS_PORT")), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def address(self, ctx: Context) -> str:
+        return f"redis://127.0.0.1:{ctx.port('REDIS_PORT')}"
+
+
+class Worker(Daemon):
+    """One Celery worker process (prefork) for the queues the tier's ``WORKERS`` entry names."""
+
+    def __init__(
+        self, name: str = "worker", queues: tuple[str, ...] = ("critical", "default", "bulk"), concurrency: int = 2
+    ):
+        self.name = name
+        self.queues = queues
+        self.concurrency = concurrency
+        self._log_offset = 0
+
+    def prepare(self, ctx: Context) -> None:
+        log = self.log(ctx)
+        self._log_offset = log.stat().st_size if log.exists() else 0
+
+    def command(self, ctx: Context) -> list[str]:
+        return [
+            ctx.bin("celery"),
+            "-A",
+            "config.celery",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--hostname",
+            f"{self.name}@%h",
+            "--queues",
+            ",".join(self.queues),
+            "--concurrency",
+            str(self.concurrency),
+            "--prefetch-multiplier",
+            "1",
+            # No gossip, mingle or heartbeat between workers: they cost start-up time and
+            # broker traffic, and nothing here uses them.
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
+
+    def ready(self, ctx: Context) -> bool:
+        log = self.log(ctx)
+        if not log.exists():
+            return False
+        with log.open("rb") as handle:
+            handle.seek(self._log_offset)
+            return b" ready." in handle.read()
+
+    def status(self, ctx: Context) -> str:
+        pid = processes.read_pid(self.pidfile(ctx))
+        return "stopped" if pid is None else f"running (pid {pid})"
+
+    def address(self, ctx: Context) -> str:
+        return f"queues {', '.join(self.queues)} × {self.concurrency}"
+
+
+class Workers(Service):
+    """Every worker the tier's ``WORKERS`` setting lists, started and stopped together."""
+
+    name = "workers"
+
+    def members(self, ctx: Context) -> list[Worker]:
+        return [Worker(f"worker-{w['name']}", tuple(w["queues"]), w["concurrency"]) for w in ctx.settings.WORKERS]
+
+    def start(self, ctx: Context) -> None:
+        for worker in self.members(ctx):
+            worker.start(ctx)
+
+    def stop(self, ctx: Context) -> bool:
+        return any([worker.stop(ctx) for worker in self.members(ctx)])
+
+    def status(self, ctx: Context) -> str:
+        return "; ".join(f"{w.name} {w.status(ctx)}" for w in self.members(ctx))
+
+    def address(self, ctx: Context) -> str:
+        return "; ".join(w.address(ctx) for w in self.members(ctx))
+
+
 #: Every service a tier may name in ``RUNNER_SERVICES``.
-SERVICES: dict[str, type[Service]] = {cls.name: cls for cls in (SmtpSink, Migrate, CollectStatic, SeedDemo, Web)}
+SERVICES: dict[str, type[Service]] = {
+    cls.name: cls for cls in (Postgres, Redis, SmtpSink, Migrate, CollectStatic, SeedDemo, Workers, Web)
+}

@@ -40,8 +40,12 @@ class Stack:
     def state_file(self) -> Path:
         return self.ctx.run_dir / "stack.json"
 
-    def up(self) -> None:
-        """Start every service in order, each ready before the next; on failure stop what started."""
+    def up(self, *, infrastructure_only: bool = False, only: set[str] | None = None) -> None:
+        """Start every service in order, each ready before the next; on failure stop what started.
+
+        ``infrastructure_only``: just the databases and brokers (what the test suite needs);
+        ``only``: just the services with these names.
+        """
         running = running_tier(self.ctx.var_dir)
         if running and running != self.ctx.tier:
             print(f"Stopping {running} first …")
@@ -49,6 +53,10 @@ class Stack:
         self.ctx.run_dir.mkdir(parents=True, exist_ok=True)
         self.state_file.write_text(json.dumps({"tier": self.ctx.tier}))
         for service in self.services:
+            if infrastructure_only and not getattr(service, "infrastructure", False):
+                continue
+            if only is not None and service.name not in only:
+                continue
             print(f"  starting {service.name} …", flush=True)
             try:
                 service.start(self.ctx)
@@ -77,13 +85,17 @@ def running_tier(var_dir: Path) -> str | None:
 
 
 @contextmanager
-def private_stack(tier: str, var_dir: Path, **extra_env: str) -> Iterator[Stack]:
-    """``tier`` up in its own folder on free ports, for a test or a benchmark; stopped on exit."""
+def private_stack(tier: str, var_dir: Path, *, only: set[str] | None = None, **extra_env: str) -> Iterator[Stack]:
+    """``tier`` up in its own folder on free ports, for a test or a benchmark; stopped on exit.
+
+    The folder must be one the ``postgres`` account can reach when we run as root
+    (so under the checkout, not a private temporary folder).
+    """
     environ = dict(os.environ, MILESTONES_VAR=str(var_dir), **extra_env)
     for name in project_env.DEFAULT_PORTS:
         environ[name] = str(free_port())
     stack = Stack(tier, environ=environ)
-    stack.up()
+    stack.up(only=only)
     try:
         yield stack
     finally:

@@ -34,8 +34,17 @@ def bulk_insert(
     count = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            from django.db.models import JSONField
+            from psycopg.types.json import Jsonb
+
+            # COPY dumps by Python type; a dict or list bound for a jsonb column must say so.
+            json_at = [i for i, c in enumerate(columns) if isinstance(model._meta.get_field(c), JSONField)]
             with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
+                    if json_at:
+                        row = list(row)
+                        for i in json_at:
+                            row[i] = None if row[i] is None else Jsonb(row[i])
                     copy.write_row(row)
                     count += 1
         else:

@@ -8,7 +8,7 @@ from django.core.files.base import ContentFile
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
-from app.platform.images import thumbnail_of
+from app.platform.images import store_thumbnail
 from app.platform.jobs import job
 
 
@@ -74,9 +74,4 @@ def deliver_order_webhook(*, order_id: int) -> None:
 def make_product_thumbnail(*, product_id: int) -> None:
     from app.shop.models import Product
 
-    product = Product.objects.get(pk=product_id)
-    if not product.image or product.thumbnail:
-        return
-    thumbnail = thumbnail_of(product.image)
-    product.thumbnail.save(thumbnail.name, thumbnail, save=False)
-    Product.objects.filter(pk=product.pk).update(thumbnail=product.thumbnail.name)
+    store_thumbnail(Product.objects.get(pk=product_id), source="image", target="thumbnail")

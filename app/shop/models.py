@@ -49,6 +49,12 @@ class Order(models.Model):
     def __str__(self) -> str:
         return f"Order #{self.pk}"
 
+    @property
+    def lines(self) -> list[OrderItem]:
+        """Its items: those just placed if this instance wrote them, else ``items`` (prefetched or not)."""
+        placed = self.__dict__.get("placed_items")
+        return list(placed) if placed is not None else list(self.items.all())
+
 
 class OrderItem(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items", db_index=False)

@@ -71,7 +71,9 @@ def order_checkout(*, user: User, product_id: int, quantity: int) -> Order:
                 field="quantity",
             )
         order = Order.objects.create(user=user, team=product.team, total=product.price * quantity)
-        OrderItem.objects.create(order=order, product=product, quantity=quantity, unit_price=product.price)
+        item = OrderItem.objects.create(order=order, product=product, quantity=quantity, unit_price=product.price)
+        # The rows just written, so a caller can show the order without reading it back.
+        order.placed_items = [item]
         enqueue(jobs.send_order_confirmation, order_id=order.pk)
         enqueue(jobs.generate_invoice_pdf, order_id=order.pk)
         if product.team.webhook_url:

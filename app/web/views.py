@@ -1,8 +1,26 @@
-"""Pages that belong to no single app: a trivial view the benchmarks use as the framework's floor."""
+"""Views that belong to no single app: the benchmark's floor and the health endpoints."""
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from app.platform.health import run_checks
 
 
 def ping(request: HttpRequest) -> HttpResponse:
     """The cheapest response the full middleware stack can give: the ceiling a real page is measured against."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness: the process is up and answering. Touches no database, cache or broker."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: every dependency in ``READINESS_CHECKS`` answers; 503 with the detail if not."""
+    results = run_checks()
+    ready = all(result.ok for result in results)
+    body = {
+        "status": "ready" if ready else "unavailable",
+        "checks": {r.name: {"ok": r.ok, "ms": r.ms, **({"error": r.error} if r.error else {})} for r in results},
+    }
+    return JsonResponse(body, status=200 if ready else 503)

@@ -1,9 +1,10 @@
 """Every scenario ``make bench`` knows, by the name ``S=`` takes."""
 
-from bench.scenarios import checkout_latency, feed_queries, floor
+from bench.scenarios import checkout_latency, feed_queries, floor, index
 
 SCENARIOS = {
     "floor": floor.run,
     "feed-queries": feed_queries.run,
     "checkout-latency": checkout_latency.run,
+    "index": index.run,
 }

@@ -15,7 +15,7 @@ ROUNDS = 2
 MIN_ROUND_SECONDS = 3
 
 
-def run(*, seconds: float) -> Report:
+def run(*, seconds: float, quick: bool = False) -> Report:
     round_seconds = max(MIN_ROUND_SECONDS, seconds / ROUNDS)
     results: dict[str, list[wrk.Load]] = {"ping": [], "feed": []}
     with bench_stack("tier0", "floor") as stack:

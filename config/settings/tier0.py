@@ -45,6 +45,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# What /readyz checks before a load balancer (or you) may send traffic here.
+READINESS_CHECKS = ["app.platform.health.database"]
+
 # No object store and no CDN yet: the app itself serves uploaded media.
 SERVE_MEDIA = True
 

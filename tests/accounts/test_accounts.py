@@ -15,7 +15,8 @@ from app.accounts.services import api_token_authenticate, user_sign_up
 from app.platform.errors import DomainError
 from tests.factories import PASSWORD, UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# What the jobs do is tested here; their delivery by Celery workers in tests/tier1/.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("inline_jobs")]
 
 GOOD = {
     "username": "ada",

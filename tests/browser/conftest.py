@@ -32,8 +32,8 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, tier0_stack):
-    context = browser.new_context(base_url=tier0_stack.url(), viewport={"width": 414, "height": 896})
+def page(browser, tier_stack):
+    context = browser.new_context(base_url=tier_stack.url(), viewport={"width": 414, "height": 896})
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
@@ -42,11 +42,14 @@ def page(browser, tier0_stack):
 
 @pytest.fixture
 def shoot():
-    """Save a full-page screenshot as a test artifact: test-artifacts/screenshots/<name>.png."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    """Save a full-page screenshot as a test artifact: test-artifacts/screenshots/<tier>/<name>.png."""
+    from django.conf import settings
+
+    folder = ARTIFACTS / settings.TIER
+    folder.mkdir(parents=True, exist_ok=True)
 
     def take(page, name: str) -> Path:
-        path = ARTIFACTS / f"{name}.png"
+        path = folder / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
 

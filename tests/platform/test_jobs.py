@@ -10,6 +10,9 @@ from app.platform import jobs
 from app.platform.jobs import enqueue, execute, job
 from app.platform.models import JobRun
 
+# The inline backend and the bookkeeping every backend shares; Celery delivery is in tests/tier1/.
+pytestmark = pytest.mark.usefixtures("inline_jobs")
+
 calls: list[dict] = []
 
 

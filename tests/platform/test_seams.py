@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from django.conf import settings
 from django.core.checks import run_checks
 from django.test import override_settings
 
@@ -14,11 +15,13 @@ from app.platform.seams import seam
 DOMAIN_APPS = ["accounts", "teams", "posts", "shop", "analytics", "api", "web"]
 
 
-def test_tier0_loads_lazily_and_the_setting_swaps_the_strategy():
-    assert isinstance(seam("LOADING_STRATEGY"), LazyLoading)
-    with override_settings(LOADING_STRATEGY="app.platform.loading.EagerLoading"):
-        assert isinstance(seam("LOADING_STRATEGY"), EagerLoading)
-    assert isinstance(seam("LOADING_STRATEGY"), LazyLoading)
+def test_the_setting_swaps_the_strategy_and_back():
+    configured = type(seam("LOADING_STRATEGY"))
+    assert f"{configured.__module__}.{configured.__name__}" == settings.LOADING_STRATEGY
+    for strategy in (LazyLoading, EagerLoading):
+        with override_settings(LOADING_STRATEGY=f"app.platform.loading.{strategy.__name__}"):
+            assert isinstance(seam("LOADING_STRATEGY"), strategy)
+    assert isinstance(seam("LOADING_STRATEGY"), configured)
 
 
 def test_a_typo_in_a_seam_is_a_system_check_error():

@@ -10,7 +10,8 @@ from app.posts.models import Comment, Post
 from app.teams.models import Membership
 from tests.factories import CommentFactory, PostFactory, TeamFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+# What the jobs do is tested here; their delivery by Celery workers in tests/tier1/.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inline_jobs")]
 
 
 def test_the_feed_shows_newest_posts_first_with_author_team_and_comment_count(client):

@@ -8,11 +8,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from django.conf import settings
 
 from app.runner import processes
 from app.runner.processes import RunnerError, free_port
 from app.runner.services import Context, Daemon
 from app.runner.stack import Stack, private_stack
+from config.env import DEFAULT_PORTS
+from tests.conftest import stack_folder
 
 pytestmark = pytest.mark.stack
 
@@ -27,26 +30,23 @@ def mail_in(maildir: Path, count: int, timeout: float = 10) -> list[str]:
     raise AssertionError(f"expected {count} messages in {maildir}, found {len(list(maildir.glob('*.eml')))}")
 
 
-def test_tier0_serves_the_seeded_feed_over_http(tier0_stack):
-    response = httpx.get(tier0_stack.url(), timeout=10)
+def test_the_tier_serves_the_seeded_feed_over_http(tier_stack):
+    response = httpx.get(tier_stack.url(), timeout=10)
     assert response.status_code == 200
     assert "Latest from the teams" in response.text
-    assert "running <strong>tier0</strong>" in response.text
-    assert httpx.get(tier0_stack.url() + "api/v1/feed", timeout=10).json()["items"]
-    assert httpx.get(tier0_stack.url() + "static/css/site.css", timeout=10).status_code == 200
-    assert [status.split(" ")[0] for _, status, _ in tier0_stack.status()] == [
-        "running",
-        "one-shot",
-        "one-shot",
-        "one-shot",
-        "running",
-    ]
+    assert f"running <strong>{tier_stack.ctx.tier}</strong>" in response.text
+    assert httpx.get(tier_stack.url() + "api/v1/feed", timeout=10).json()["items"]
+    assert httpx.get(tier_stack.url() + "static/css/site.css", timeout=10).status_code == 200
+    assert httpx.get(tier_stack.url() + "readyz", timeout=10).json()["status"] == "ready"
+    for name, status, _ in tier_stack.status():
+        assert "stopped" not in status, name
+        assert status.startswith(("running", "one-shot", "worker-")), (name, status)
 
 
-def test_signing_up_over_http_delivers_the_welcome_email_over_smtp(tier0_stack):
-    maildir = tier0_stack.ctx.var_dir / "mail"
+def test_signing_up_over_http_delivers_the_welcome_email_over_smtp(tier_stack):
+    maildir = tier_stack.ctx.var_dir / "mail"
     before = len(list(maildir.glob("*.eml")))
-    with httpx.Client(base_url=tier0_stack.url(), timeout=10, follow_redirects=False) as browser:
+    with httpx.Client(base_url=tier_stack.url(), timeout=10, follow_redirects=False) as browser:
         page = browser.get("accounts/signup/")
         csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
         form = {
@@ -63,15 +63,17 @@ def test_signing_up_over_http_delivers_the_welcome_email_over_smtp(tier0_stack):
     assert any("To: smtp-check@example.com" in m and "Welcome" in m for m in messages)
 
 
-def test_down_stops_every_process_and_frees_the_ports(tmp_path):
-    with private_stack("tier0", tmp_path) as stack:
-        ports = [stack.ctx.port("WEB_PORT"), stack.ctx.port("SMTP_PORT")]
-        pidfiles = list((tmp_path / "run").glob("*.pid"))
-        pids = [int(p.read_text()) for p in pidfiles]
-        assert all(processes.port_open(port) for port in ports)
+def test_down_stops_every_process_and_frees_the_ports():
+    folder = stack_folder("down")
+    with private_stack(settings.TIER, folder) as stack:
+        ports = [stack.ctx.port(name) for name in DEFAULT_PORTS]
+        ports = [port for port in ports if processes.port_open(port)]
+        pids = [int(p.read_text()) for p in (folder / "run").glob("*.pid")]
+        workers = len(getattr(settings, "WORKERS", []))
+        assert len(pids) == sum(isinstance(s, Daemon) for s in stack.services) + workers
     assert not any(processes.port_open(port) for port in ports)
     assert not any(processes.alive(pid) for pid in pids)
-    assert not list((tmp_path / "run").glob("*.pid"))
+    assert not list((folder / "run").glob("*.pid"))
 
 
 def test_a_missing_binary_is_one_clear_line_naming_the_package(tmp_path):

@@ -21,7 +21,8 @@ from app.teams.services import team_set_webhook
 from tests.factories import ProductFactory, TeamFactory, UserFactory
 from tests.webhook_receiver import start_receiver
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# What the jobs do is tested here; their delivery by Celery workers in tests/tier1/.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("inline_jobs")]
 
 
 def test_checkout_computes_the_total_takes_stock_and_sends_the_side_effects():

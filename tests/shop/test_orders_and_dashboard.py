@@ -16,7 +16,8 @@ from app.shop.models import Order, OrderItem, Product
 from app.shop.selectors import team_dashboard
 from tests.factories import OrderFactory, ProductFactory, TeamFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+# What the jobs do is tested here; their delivery by Celery workers in tests/tier1/.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("inline_jobs")]
 
 
 def test_my_orders_lists_only_mine_newest_first(client, user):

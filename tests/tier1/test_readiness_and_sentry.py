@@ -1,0 +1,72 @@
+"""tier1's readiness follows the broker, and errors in views reach Sentry."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import sentry_sdk
+from sentry_sdk.transport import Transport
+
+from app.runner.processes import free_port
+from app.runner.services import Redis
+from app.runner.stack import Stack
+from tests.conftest import stack_folder
+
+
+@pytest.fixture
+def own_redis(settings):
+    """A Redis of the test's own, so stopping it harms no other test."""
+    environ = dict(os.environ, MILESTONES_VAR=str(stack_folder("redis")), REDIS_PORT=str(free_port()))
+    stack = Stack(settings.TIER, environ=environ)
+    redis = Redis()
+    redis.start(stack.ctx)
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{stack.ctx.port('REDIS_PORT')}/0"
+    yield redis, stack.ctx
+    redis.stop(stack.ctx)
+
+
+@pytest.mark.django_db
+def test_readyz_is_503_while_the_broker_is_down_and_recovers(client, own_redis):
+    redis, ctx = own_redis
+    assert client.get("/readyz").json()["checks"]["broker"]["ok"] is True
+    redis.stop(ctx)
+    down = client.get("/readyz")
+    assert down.status_code == 503
+    assert down.json()["checks"]["broker"]["ok"] is False
+    assert "Connection" in down.json()["checks"]["broker"]["error"]
+    assert down.json()["checks"]["database"]["ok"] is True
+    redis.start(ctx)
+    assert client.get("/readyz").status_code == 200
+
+
+class Captured(Transport):
+    """Keeps envelopes in memory: a local transport, no network."""
+
+    def __init__(self, options=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(options)
+        self.envelopes: list = []
+
+    def capture_envelope(self, envelope) -> None:  # type: ignore[no-untyped-def]
+        self.envelopes.append(envelope)
+
+
+@pytest.mark.django_db
+def test_an_exception_in_a_view_becomes_a_sentry_event(client, monkeypatch):
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    transport = Captured()
+    sentry_sdk.init(dsn="http://key@127.0.0.1:9/1", transport=transport, integrations=[DjangoIntegration()])
+    try:
+        monkeypatch.setattr("app.posts.views.feed_page", _explode)
+        client.raise_request_exception = False
+        assert client.get("/").status_code == 500
+        sentry_sdk.flush()
+    finally:
+        sentry_sdk.init(dsn=None)
+    events = [item.payload.json for env in transport.envelopes for item in env.items if item.type == "event"]
+    assert [e["exception"]["values"][-1]["value"] for e in events] == ["the feed is on fire"]
+
+
+def _explode(**kwargs: object) -> None:
+    raise RuntimeError("the feed is on fire")
