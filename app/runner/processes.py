@@ -120,6 +120,24 @@ def run_as_needed() -> str | None:
     return "postgres" if os.geteuid() == 0 else None
 
 
+def make_traversable(folder: Path, user: str) -> None:
+    """Let ``user`` reach ``folder``: add search (x) permission for others on each ancestor that lacks it.
+
+    Only needed when we are root and run a server as ``user``; a checkout under a private
+    folder (``mktemp -d`` makes them 0700) is otherwise out of its reach. Search permission
+    lets it pass through a folder, not list it.
+    """
+    import pwd
+    import stat
+
+    uid = pwd.getpwnam(user).pw_uid
+    for ancestor in [folder, *folder.parents]:
+        info = ancestor.stat()
+        if info.st_uid != uid and not info.st_mode & stat.S_IXOTH:
+            ancestor.chmod(info.st_mode | stat.S_IXOTH)
+            print(f"  (made {ancestor} passable for {user}: it runs the database server)", flush=True)
+
+
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.5)

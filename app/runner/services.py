@@ -274,6 +274,7 @@ class Postgres(Daemon):
         data.mkdir(parents=True, exist_ok=True)
         user = self.run_as(ctx)
         if user:
+            processes.make_traversable(data.parent, user)
             shutil.chown(data, user, user)
         data.chmod(0o700)
         result = subprocess.run(
