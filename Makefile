@@ -33,11 +33,14 @@ logs: $(STAMP) ## Show the last lines of every service's log
 migrate-data: $(STAMP) ## Copy FROM's database into TO's (e.g. FROM=tier0 TO=tier1; FORCE=1 replaces data)
 	@$(PY) -m app.runner migrate-data --from $(FROM) --to $(TO) $(if $(FORCE),--force)
 
+diff: $(STAMP) ## What a milestone changes: settings (resolved) and services, A=tier0 B=tier1
+	@$(PY) -m app.runner.diff $(or $(A),tier0) $(or $(B),tier1)
+
 lint: $(STAMP) ## ruff (lint and format check)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-TESTED_TIERS := tier0 tier1
+TESTED_TIERS := tier0 tier1 tier2
 
 test: $(STAMP) ## Everything CI runs: lint, then per tier: migrations check, system check, pytest
 	$(VENV)/bin/ruff check .
@@ -49,6 +52,7 @@ test: $(STAMP) ## Everything CI runs: lint, then per tier: migrations check, sys
 	done
 	TIER=tier0 $(PY) -m pytest
 	TIER=tier1 $(PY) -m pytest -m "not tier_independent"
+	TIER=tier2 $(PY) -m pytest -m "not tier_independent"
 
 bench: $(STAMP) ## Run the benchmarks (S=<scenario> for one); results in bench/results/
 	$(PY) -m bench $(S) $(if $(SECONDS),--seconds $(SECONDS))
@@ -60,4 +64,4 @@ fmt: $(STAMP) ## Format and autofix with ruff
 clean: down ## Stop everything and delete var/ (databases, media, logs)
 	rm -rf var
 
-.PHONY: help install up down ps logs migrate-data lint test bench fmt clean
+.PHONY: help install up down ps logs migrate-data diff lint test bench fmt clean

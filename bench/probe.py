@@ -32,10 +32,39 @@ def main() -> None:
         print(json.dumps(counts))
     elif command == "orders":
         print(json.dumps(Order.objects.count()))
+    elif command == "flood":
+        print(json.dumps(flood(int(sys.argv[2]))))
     elif command == "index-timings":
         print(json.dumps(index_timings(users=int(sys.argv[2]))))
     else:
         raise SystemExit(f"unknown probe {command!r}")
+
+
+def flood(count: int) -> int:
+    """Queue ``count`` page-view jobs on the bulk queue, through one producer, as fast as possible."""
+    import time
+    import uuid
+
+    from app.analytics.jobs import record_page_view
+    from app.platform.celery_jobs import run_job
+    from config.celery import app
+
+    with app.producer_pool.acquire(block=True) as producer:
+        for _ in range(count):
+            kwargs = {
+                "event_id": uuid.uuid4().hex,
+                "path": "/",
+                "user_id": None,
+                "post_id": None,
+                "at": "2026-01-01T00:00:00+00:00",
+            }
+            run_job.apply_async(
+                args=[record_page_view.name, kwargs, uuid.uuid4().hex],
+                queue=record_page_view.queue,
+                headers={"enqueued_at": time.time()},
+                producer=producer,
+            )
+    return count
 
 
 def index_timings(*, users: int) -> dict:

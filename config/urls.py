@@ -16,6 +16,7 @@ urlpatterns = [
     path("ping", web_views.ping, name="ping"),
     path("healthz", web_views.healthz, name="healthz"),
     path("readyz", web_views.readyz, name="readyz"),
+    path("ops/queues", web_views.queue_status, name="queue_status"),
     path("", include("app.shop.urls")),
     path("", include("app.posts.urls")),
 ]

@@ -33,7 +33,7 @@ def results(tmp_path_factory) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("scenario", ["floor", "feed-queries", "checkout-latency", "index"])
+@pytest.mark.parametrize("scenario", ["floor", "feed-queries", "checkout-latency", "index", "priorities"])
 def test_each_scenario_writes_json_with_its_ratio_and_a_chart(results: Path, scenario: str):
     data = json.loads((results / f"{scenario}.json").read_text())
     assert data["scenario"] == scenario

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from typing import Any
 
 from celery import Task
@@ -49,7 +50,13 @@ class CeleryBackend:
 
     def submit(self, job: Job, kwargs: dict[str, Any], delivery_id: str) -> None:
         try:
-            run_job.apply_async(args=[job.name, kwargs, delivery_id], queue=job.queue, shadow=job.name)
+            run_job.apply_async(
+                args=[job.name, kwargs, delivery_id],
+                queue=job.queue,
+                shadow=job.name,
+                # Read back by app.platform.queues to report how long the oldest job has waited.
+                headers={"enqueued_at": time.time()},
+            )
         except Exception as exc:  # kombu raises OperationalError, redis ConnectionError, …
             from app.platform.jobs import record_unsent
 

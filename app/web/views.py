@@ -24,3 +24,16 @@ def readyz(request: HttpRequest) -> JsonResponse:
         "checks": {r.name: {"ok": r.ok, "ms": r.ms, **({"error": r.error} if r.error else {})} for r in results},
     }
     return JsonResponse(body, status=200 if ready else 503)
+
+
+def queue_status(request: HttpRequest) -> JsonResponse:
+    """For operators: depth and oldest-job age of each job queue, and which are backing up."""
+    from django.conf import settings
+
+    from app.platform.queues import as_json, queue_depths
+
+    if not (request.user.is_authenticated and request.user.is_staff):
+        return JsonResponse({"detail": "Staff only."}, status=403)
+    if not settings.QUEUE_ALERTS:
+        return JsonResponse({"detail": "This tier does not monitor job queues (QUEUE_ALERTS is empty)."}, status=404)
+    return JsonResponse(as_json(queue_depths()))

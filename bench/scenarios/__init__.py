@@ -1,10 +1,11 @@
 """Every scenario ``make bench`` knows, by the name ``S=`` takes."""
 
-from bench.scenarios import checkout_latency, feed_queries, floor, index
+from bench.scenarios import checkout_latency, feed_queries, floor, index, priorities
 
 SCENARIOS = {
     "floor": floor.run,
     "feed-queries": feed_queries.run,
     "checkout-latency": checkout_latency.run,
     "index": index.run,
+    "priorities": priorities.run,
 }

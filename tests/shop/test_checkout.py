@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.db import close_old_connections
+from django.db import connection
 from django.urls import reverse
 
 from app.platform.errors import Conflict, DomainError, NotFound
@@ -78,7 +78,7 @@ def test_concurrent_checkouts_never_oversell():
         except Conflict:
             outcomes.append("sold out")
         finally:
-            close_old_connections()
+            connection.close()  # each thread has its own connection; persistent ones would outlive it
 
     threads = [threading.Thread(target=buy, args=(b,)) for b in buyers]
     for thread in threads:

@@ -1,0 +1,22 @@
+"""``manage.py queues``: depth and oldest-job age of each job queue (exit 1 if one is backing up)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from app.platform.queues import queue_depths
+
+
+class Command(BaseCommand):
+    help = "Show each job queue's depth and the age of its oldest job; exit 1 when one is backing up."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        depths = queue_depths()
+        self.stdout.write(f"{'queue':<10} {'depth':>8} {'oldest (s)':>11}")
+        for d in depths:
+            flag = "  BACKING UP" if d.backing_up else ""
+            self.stdout.write(f"{d.queue:<10} {d.depth:>8} {d.oldest_age_seconds:>11.1f}{flag}")
+        if any(d.backing_up for d in depths):
+            raise SystemExit(1)

@@ -1,0 +1,55 @@
+"""How far behind the job queues are: depth and the age of the oldest job, per queue.
+
+Celery's Redis transport keeps each queue as a list (``LPUSH`` in, ``BRPOP`` out), so the
+oldest waiting message is the list's last element. Each message carries the time it was
+enqueued in an ``enqueued_at`` header (set by ``CeleryBackend``). A queue is *backing
+up* when its depth or its oldest job's age passes the thresholds in ``settings.QUEUE_ALERTS``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+
+from django.conf import settings
+
+QUEUES = ("critical", "default", "bulk")
+
+
+@dataclass(frozen=True)
+class QueueDepth:
+    queue: str
+    depth: int
+    oldest_age_seconds: float
+    backing_up: bool
+
+
+def queue_depths(now: float | None = None) -> list[QueueDepth]:
+    import redis
+
+    now = time.time() if now is None else now
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=1, socket_timeout=2)
+    try:
+        depths = []
+        for queue in QUEUES:
+            depth = client.llen(queue)
+            oldest = client.lindex(queue, -1) if depth else None
+            age = max(0.0, now - _enqueued_at(oldest)) if oldest else 0.0
+            limits = settings.QUEUE_ALERTS.get(queue, {})
+            backing_up = depth > limits.get("depth", float("inf")) or age > limits.get("age_seconds", float("inf"))
+            depths.append(QueueDepth(queue, depth, round(age, 3), backing_up))
+        return depths
+    finally:
+        client.close()
+
+
+def as_json(depths: list[QueueDepth]) -> dict:
+    return {"queues": [asdict(d) for d in depths], "backing_up": [d.queue for d in depths if d.backing_up]}
+
+
+def _enqueued_at(raw: bytes) -> float:
+    try:
+        return float(json.loads(raw)["headers"]["enqueued_at"])
+    except (ValueError, KeyError, TypeError):
+        return time.time()

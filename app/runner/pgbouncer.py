@@ -1,0 +1,101 @@
+"""PgBouncer in transaction mode between the app and PostgreSQL (tier2).
+
+The app's connections (every gunicorn thread and Celery process holds one) are many
+and mostly idle; PostgreSQL's are few and busy. PgBouncer hands a server connection to
+a client only for the length of a transaction, so hundreds of clients share
+``default_pool_size`` server connections and PostgreSQL keeps ``max_connections = 100``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+
+from app.runner import processes
+from app.runner.services import Context, Daemon
+
+BINARY = "/usr/sbin/pgbouncer"
+
+#: Server connections per (database, user): what PostgreSQL sees from all the app's clients.
+POOL_SIZE = 40
+RESERVE_POOL = 5
+
+
+class PgBouncer(Daemon):
+    name = "pgbouncer"
+    binary = BINARY
+    package = "pgbouncer"
+    infrastructure = True
+
+    def folder(self, ctx: Context) -> Path:
+        return ctx.var_dir / "pgbouncer"
+
+    def run_as(self, ctx: Context) -> str | None:
+        return processes.run_as_needed()
+
+    def ports(self, ctx: Context) -> list[int]:
+        return [ctx.port("PGBOUNCER_PORT")]
+
+    def prepare(self, ctx: Context) -> None:
+        folder = self.folder(ctx)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "userlist.txt").write_text('"postgres" ""\n')
+        (folder / "pgbouncer.ini").write_text(self.config(ctx))
+        user = self.run_as(ctx)
+        if user:
+            processes.make_traversable(folder, user)
+            for path in [folder, *folder.iterdir()]:
+                shutil.chown(path, user, user)
+
+    def config(self, ctx: Context) -> str:
+        return "\n".join(
+            [
+                "[databases]",
+                # Any database name the app asks for, on our PostgreSQL (the test database too).
+                f"* = host=127.0.0.1 port={ctx.port('PG_PORT')}",
+                "",
+                "[pgbouncer]",
+                "listen_addr = 127.0.0.1",
+                f"listen_port = {ctx.port('PGBOUNCER_PORT')}",
+                "unix_socket_dir =",
+                "auth_type = trust",
+                f"auth_file = {self.folder(ctx) / 'userlist.txt'}",
+                "admin_users = postgres",
+                # A server connection goes back to the pool at the end of each transaction.
+                "pool_mode = transaction",
+                "max_client_conn = 2000",
+                f"default_pool_size = {POOL_SIZE}",
+                f"reserve_pool_size = {RESERVE_POOL}",
+                "reserve_pool_timeout = 2",
+                # A client waiting longer than this for a server connection gets an error, not a hang.
+                "query_wait_timeout = 30",
+                "server_idle_timeout = 60",
+                # psycopg sends these at connect; PgBouncer would otherwise refuse the connection.
+                "ignore_startup_parameters = extra_float_digits,options",
+                "",
+            ]
+        )
+
+    def command(self, ctx: Context) -> list[str]:
+        return [BINARY, str(self.folder(ctx) / "pgbouncer.ini")]
+
+    def ready(self, ctx: Context) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", ctx.port("PGBOUNCER_PORT")), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def admin(self, ctx: Context, command: str) -> list[tuple]:
+        """Run a console command (``SHOW POOLS``, ``KILL db``) on PgBouncer's admin database."""
+        import psycopg
+
+        dsn = f"host=127.0.0.1 port={ctx.port('PGBOUNCER_PORT')} user=postgres dbname=pgbouncer"
+        with psycopg.connect(dsn, autocommit=True, prepare_threshold=None) as connection:
+            cursor = connection.execute(command)
+            return cursor.fetchall() if cursor.description else []
+
+    def address(self, ctx: Context) -> str:
+        pooled, server = ctx.port("PGBOUNCER_PORT"), ctx.port("PG_PORT")
+        return f"postgresql://postgres@127.0.0.1:{pooled} → :{server} (transaction pooling)"
