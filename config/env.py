@@ -22,6 +22,7 @@ DEFAULT_PORTS: dict[str, int] = {
     "WEB_PORT": 8000,
     "SMTP_PORT": 8025,
     "PG_PORT": 15432,
+    "PGBOUNCER_PORT": 16432,
     "REDIS_PORT": 16379,
 }
 

@@ -45,6 +45,20 @@ def django_db_modify_db_settings(tier_services, django_db_modify_db_settings_par
     """Hooked in before pytest-django creates the test database, so the server is up by then."""
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, tier_services):
+    """pytest-django's test database, and, where a pooler sits in front of it, the pooler's server
+    connections to it closed before pytest-django drops it (DROP DATABASE refuses while any remain)."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        name = connection.settings_dict["NAME"]
+    for service in tier_services.services:
+        if service.name == "pgbouncer":
+            service.admin(tier_services.ctx, f"KILL {name}")
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """PBKDF2's deliberate slowness protects real passwords; in tests it only costs minutes."""

@@ -13,6 +13,7 @@ os.environ.setdefault("MILESTONES_VAR", str(ROOT / "var" / "test"))
 os.environ.setdefault("WEB_PORT", "18000")
 os.environ.setdefault("SMTP_PORT", "18025")
 os.environ.setdefault("PG_PORT", "25432")
+os.environ.setdefault("PGBOUNCER_PORT", "25433")
 os.environ.setdefault("REDIS_PORT", "26379")
 # TIER=tier1 make test … runs the suite against that tier's settings (and its real services).
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", f"config.settings.{os.environ.get('TIER', 'tier0')}")

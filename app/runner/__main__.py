@@ -61,7 +61,8 @@ def migrate_data(source: str | None, target: str | None, *, force: bool) -> int:
     print(f"Starting {target}'s databases …")
     stack.up(infrastructure_only=True)
     manage = [stack.ctx.python, str(stack.ctx.base_dir / "manage.py")]
-    subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=stack.ctx.env, check=True)
+    migrate = ["migrate", "--noinput", "-v0", "--database", stack.ctx.settings.MIGRATION_DATABASE]
+    subprocess.run([*manage, *migrate], env=stack.ctx.env, check=True)
     copy = [*manage, "copy_data", "--from-tier", source, *(["--force"] if force else [])]
     result = subprocess.run(copy, env=stack.ctx.env)
     if result.returncode == 0:

@@ -11,7 +11,7 @@ import importlib
 import sys
 from typing import Any
 
-from app.runner.services import SERVICES
+from app.runner.registry import SERVICES
 
 #: Settings that only describe what runs; shown in the services section instead.
 RUNTIME = {"RUNNER_SERVICES", "WEB_SERVER", "WORKERS"}

@@ -142,15 +142,19 @@ class Task(Service):
 
     arguments: list[str] = []
 
+    def args(self, ctx: Context) -> list[str]:
+        return self.arguments
+
     def start(self, ctx: Context) -> None:
         log = ctx.log_dir / "setup.log"
         log.parent.mkdir(parents=True, exist_ok=True)
-        command = [ctx.python, str(ctx.base_dir / "manage.py"), *self.arguments]
+        arguments = self.args(ctx)
+        command = [ctx.python, str(ctx.base_dir / "manage.py"), *arguments]
         result = subprocess.run(command, env=ctx.env, cwd=ctx.base_dir, capture_output=True, text=True)
         with log.open("a") as out:
-            out.write(f"$ manage.py {' '.join(self.arguments)}\n{result.stdout}{result.stderr}\n")
+            out.write(f"$ manage.py {' '.join(arguments)}\n{result.stdout}{result.stderr}\n")
         if result.returncode != 0:
-            raise RunnerError(f"`manage.py {' '.join(self.arguments)}` failed:\n{result.stdout}{result.stderr}")
+            raise RunnerError(f"`manage.py {' '.join(arguments)}` failed:\n{result.stdout}{result.stderr}")
         for line in result.stdout.splitlines():
             if line.startswith(("Seeded", "Demo login")):
                 print(f"  {line}")
@@ -160,8 +164,13 @@ class Task(Service):
 
 
 class Migrate(Task):
+    """Migrations run over ``MIGRATION_DATABASE``: from tier2 a direct connection, not the pooler,
+    because they rely on session state (lock timeouts, advisory locks)."""
+
     name = "migrate"
-    arguments = ["migrate", "--noinput"]
+
+    def args(self, ctx: Context) -> list[str]:
+        return ["migrate", "--noinput", "--database", ctx.settings.MIGRATION_DATABASE]
 
 
 class CollectStatic(Task):
@@ -215,7 +224,11 @@ class Web(Daemon):
         return [ctx.port("WEB_PORT")]
 
     def command(self, ctx: Context) -> list[str]:
-        sizing = ctx.settings.WEB_SERVER
+        # WEB_WORKERS / WEB_THREADS resize a tier's gunicorn for one run (the pooling benchmark).
+        sizing = {
+            "workers": ctx.env.get("WEB_WORKERS", ctx.settings.WEB_SERVER["workers"]),
+            "threads": ctx.env.get("WEB_THREADS", ctx.settings.WEB_SERVER["threads"]),
+        }
         command = [
             ctx.bin("gunicorn"),
             "config.wsgi:application",
@@ -457,9 +470,3 @@ class Workers(Service):
 
     def address(self, ctx: Context) -> str:
         return "; ".join(w.address(ctx) for w in self.members(ctx))
-
-
-#: Every service a tier may name in ``RUNNER_SERVICES``.
-SERVICES: dict[str, type[Service]] = {
-    cls.name: cls for cls in (Postgres, Redis, SmtpSink, Migrate, CollectStatic, SeedDemo, Workers, Web)
-}

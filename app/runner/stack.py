@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from app.runner.processes import RunnerError, free_port
-from app.runner.services import SERVICES, Context, Service
+from app.runner.registry import SERVICES
+from app.runner.services import Context, Service
 from config import env as project_env
 
 

@@ -1,6 +1,6 @@
 """Every scenario ``make bench`` knows, by the name ``S=`` takes."""
 
-from bench.scenarios import checkout_latency, feed_queries, floor, index, priorities
+from bench.scenarios import checkout_latency, feed_queries, floor, index, pooling, priorities
 
 SCENARIOS = {
     "floor": floor.run,
@@ -8,4 +8,5 @@ SCENARIOS = {
     "checkout-latency": checkout_latency.run,
     "index": index.run,
     "priorities": priorities.run,
+    "pooling": pooling.run,
 }

@@ -101,6 +101,9 @@ EMAIL_PORT = int(env.string("EMAIL_PORT", str(env.port("SMTP_PORT"))))
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "Milestones <noreply@milestones.localhost>")
 
+# The database alias `migrate` runs on (the runner's migrate step, `make migrate-data`).
+MIGRATION_DATABASE = "default"
+
 # Per job queue, the depth and oldest-job age past which it counts as backing up
 # (app.platform.queues); empty where nothing watches the queues.
 QUEUE_ALERTS: dict[str, dict[str, float]] = {}

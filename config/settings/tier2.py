@@ -2,6 +2,9 @@
 
 What this milestone turns on, on top of tier1:
 
+* PgBouncer in transaction mode between the app and PostgreSQL: hundreds of app
+  connections share a few dozen server connections, and PostgreSQL keeps its default
+  ``max_connections = 100``; migrations go straight to PostgreSQL (``direct``);
 * workers by priority: ``critical`` (password resets, order emails), ``default``
   (webhooks, PDFs, thumbnails) and ``bulk`` (analytics) each have their own worker
   process, so a flood of bulk work cannot delay a password reset
@@ -11,15 +14,34 @@ What this milestone turns on, on top of tier1:
 * CDN-ready static files: ``STATIC_URL`` may name a CDN host; content-hashed files are
   served ``public, max-age=31536000, immutable``, everything else with short caching.
 
-Needs running: as tier1, with three workers instead of one.
+Needs running: as tier1 plus PgBouncer, with three workers instead of one.
 """
 
 from __future__ import annotations
 
 from app.platform.static import cache_headers
+from config import env
 from config.settings.tier1 import *  # noqa: F403
+from config.settings.tier1 import DATABASES, RUNNER_SERVICES
 
 TIER = "tier2"
+
+DATABASES = {
+    "default": {
+        **DATABASES["default"],
+        "PORT": env.port("PGBOUNCER_PORT"),
+        # Transaction pooling may give each transaction a different server connection, so a
+        # server-side cursor (QuerySet.iterator()) would not survive its transaction. Django
+        # binds parameters client-side with psycopg 3, so no prepared statements are involved.
+        "DISABLE_SERVER_SIDE_CURSORS": True,
+    },
+    # Straight to PostgreSQL, for work that needs a session of its own: migrations (lock
+    # timeouts, advisory locks, CREATE INDEX CONCURRENTLY) and data moves.
+    "direct": {**DATABASES["default"], "TEST": {"MIRROR": "default"}},
+}
+MIGRATION_DATABASE = "direct"
+
+RUNNER_SERVICES = [*RUNNER_SERVICES[:1], "pgbouncer", *RUNNER_SERVICES[1:]]
 
 WORKERS = [
     {"name": "critical", "queues": ["critical"], "concurrency": 1},

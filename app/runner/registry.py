@@ -1,0 +1,20 @@
+"""Every service a tier may name in ``RUNNER_SERVICES``, by name."""
+
+from __future__ import annotations
+
+from app.runner.pgbouncer import PgBouncer
+from app.runner.services import (
+    CollectStatic,
+    Migrate,
+    Postgres,
+    Redis,
+    SeedDemo,
+    Service,
+    SmtpSink,
+    Web,
+    Workers,
+)
+
+SERVICES: dict[str, type[Service]] = {
+    cls.name: cls for cls in (Postgres, PgBouncer, Redis, SmtpSink, Migrate, CollectStatic, SeedDemo, Workers, Web)
+}
