@@ -1,4 +1,4 @@
-"""A typo in a seam's dotted path is a start-up error, not a 500 on the first request."""
+"""A typo in a seam's or a readiness check's dotted path is a start-up error, not a 500 later."""
 
 from __future__ import annotations
 
@@ -23,4 +23,11 @@ def check_seams(app_configs: Any = None, **kwargs: Any) -> list[Error]:
             import_string(path)
         except ImportError as exc:
             errors.append(Error(f"settings.{name} = {path!r} cannot be imported: {exc}", id="platform.E002"))
+    for path in getattr(settings, "READINESS_CHECKS", []):
+        try:
+            import_string(path)
+        except ImportError as exc:
+            errors.append(
+                Error(f"READINESS_CHECKS names {path!r}, which cannot be imported: {exc}", id="platform.E003")
+            )
     return errors

@@ -27,12 +27,10 @@ class PgBouncer(Daemon):
     binary = BINARY
     package = "pgbouncer"
     infrastructure = True
+    refuses_root = True
 
     def folder(self, ctx: Context) -> Path:
         return ctx.var_dir / "pgbouncer"
-
-    def run_as(self, ctx: Context) -> str | None:
-        return processes.run_as_needed()
 
     def ports(self, ctx: Context) -> list[int]:
         return [ctx.port("PGBOUNCER_PORT")]

@@ -76,9 +76,11 @@ class Daemon(Service):
     stop_group = True
     #: Infrastructure (databases, brokers) is what the test suite starts for a tier.
     infrastructure = False
+    #: Servers that refuse to run as root (PostgreSQL, PgBouncer) run as ``postgres`` when we are root.
+    refuses_root = False
 
     def run_as(self, ctx: Context) -> str | None:
-        return None
+        return processes.run_as_needed() if self.refuses_root else None
 
     def command(self, ctx: Context) -> list[str]:
         raise NotImplementedError
@@ -270,12 +272,10 @@ class Postgres(Daemon):
     # SIGINT is PostgreSQL's "fast" shutdown; SIGTERM ("smart") would wait for every client to leave.
     stop_signal = signal.SIGINT
     stop_group = False
+    refuses_root = True
 
     def data_dir(self, ctx: Context) -> Path:
         return ctx.var_dir / "pg" / "primary"
-
-    def run_as(self, ctx: Context) -> str | None:
-        return processes.run_as_needed()
 
     def ports(self, ctx: Context) -> list[int]:
         return [ctx.port("PG_PORT")]

@@ -31,6 +31,11 @@ def test_a_typo_in_a_seam_is_a_system_check_error():
     assert "JOBS_BACKEND" in errors[0].msg
 
 
+def test_a_typo_in_a_readiness_check_is_a_system_check_error():
+    with override_settings(READINESS_CHECKS=["app.platform.health.no_such_check"]):
+        assert [e.id for e in run_checks() if e.id.startswith("platform.")] == ["platform.E003"]
+
+
 def test_domain_code_never_reads_the_tier_name():
     """Behaviour that changes by tier goes through a seam, never ``if settings.TIER …``."""
     root = Path(__file__).resolve().parents[2] / "app"
