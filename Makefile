@@ -24,6 +24,9 @@ up: $(STAMP) ## Start TIER (default tier0) with demo data at http://127.0.0.1:80
 down: $(STAMP) ## Stop everything `make up` started
 	@$(PY) -m app.runner down
 
+deploy: $(STAMP) ## Restart the running tier's app instances one by one behind the load balancer (tier2+)
+	@$(PY) -m app.runner deploy
+
 ps: $(STAMP) ## Show what is running
 	@$(PY) -m app.runner ps
 
@@ -64,4 +67,4 @@ fmt: $(STAMP) ## Format and autofix with ruff
 clean: down ## Stop everything and delete var/ (databases, media, logs)
 	rm -rf var
 
-.PHONY: help install up down ps logs migrate-data diff lint test bench fmt clean
+.PHONY: help install up down deploy ps logs migrate-data diff lint test bench fmt clean

@@ -1,7 +1,8 @@
 """Measurements taken inside Django, run as a subprocess with a stack's environment.
 
 ``python -m bench.probe queries 5,20,50`` prints the queries one ``GET /api/v1/feed`` costs
-at each page size; ``python -m bench.probe orders`` prints how many orders exist.
+at each page size; ``python -m bench.probe orders`` prints how many orders exist; ``tokens N`` creates API
+tokens for N seeded users.
 """
 
 from __future__ import annotations
@@ -34,10 +35,21 @@ def main() -> None:
         print(json.dumps(Order.objects.count()))
     elif command == "flood":
         print(json.dumps(flood(int(sys.argv[2]))))
+    elif command == "tokens":
+        print(json.dumps(tokens(int(sys.argv[2]))))
     elif command == "index-timings":
         print(json.dumps(index_timings(users=int(sys.argv[2]))))
     else:
         raise SystemExit(f"unknown probe {command!r}")
+
+
+def tokens(count: int) -> list[str]:
+    """API tokens for ``count`` seeded users, one each (virtual users of a load test)."""
+    from app.accounts.models import User
+    from app.accounts.services import api_token_create
+
+    users = list(User.objects.order_by("id")[:count])
+    return [api_token_create(user=user, name="bench")[1] for user in users]
 
 
 def flood(count: int) -> int:

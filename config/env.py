@@ -20,9 +20,13 @@ VAR_DIR = Path(os.environ.get("MILESTONES_VAR", BASE_DIR / "var")).resolve()
 #: in TIME_WAIT can never keep one of our servers from binding.
 DEFAULT_PORTS: dict[str, int] = {
     "WEB_PORT": 8000,
+    # Where several app instances sit behind a load balancer (on WEB_PORT): the first's port.
+    "WEB_INSTANCE_PORT": 8101,
     "SMTP_PORT": 8025,
     "PG_PORT": 15432,
     "PGBOUNCER_PORT": 16432,
+    "REPLICA_PORT": 15433,
+    "REPLICA_PGBOUNCER_PORT": 16433,
     "REDIS_PORT": 16379,
 }
 
@@ -34,6 +38,10 @@ def port(name: str) -> int:
 
 def string(name: str, default: str) -> str:
     return os.environ.get(name, default)
+
+
+def number(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
 
 
 def flag(name: str, default: bool = False) -> bool:

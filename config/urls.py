@@ -17,6 +17,7 @@ urlpatterns = [
     path("healthz", web_views.healthz, name="healthz"),
     path("readyz", web_views.readyz, name="readyz"),
     path("ops/queues", web_views.queue_status, name="queue_status"),
+    path("ops/replica", web_views.replica_status, name="replica_status"),
     path("", include("app.shop.urls")),
     path("", include("app.posts.urls")),
 ]

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Prepare the database and static files, seed the demo once, then run the command (gunicorn).
 set -eu
-python manage.py migrate --noinput
+# On the tier's MIGRATION_DATABASE: from tier2 a direct connection, not the pooler.
+database=$(python manage.py shell -c "from django.conf import settings; print(settings.MIGRATION_DATABASE)")
+python manage.py migrate --noinput --database "$database"
 python manage.py collectstatic --noinput -v0
 if [ "${SEED_DEMO:-1}" = "1" ]; then
     python manage.py seed --demo --if-empty

@@ -47,16 +47,57 @@ def django_db_modify_db_settings(tier_services, django_db_modify_db_settings_par
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker, tier_services):
-    """pytest-django's test database, and, where a pooler sits in front of it, the pooler's server
-    connections to it closed before pytest-django drops it (DROP DATABASE refuses while any remain)."""
-    yield
+    """pytest-django's test database, read through the real replica where the tier has one, and,
+    where a pooler sits in front of it, the pooler's server connections to it closed before
+    pytest-django drops it (DROP DATABASE refuses while any remain)."""
     from django.db import connection
 
     with django_db_blocker.unblock():
         name = connection.settings_dict["NAME"]
+        if django_settings.REPLICA_ROUTING:
+            _read_test_database_from_replica(tier_services, name)
+    yield
     for service in tier_services.services:
-        if service.name == "pgbouncer":
+        if service.name in {"pgbouncer", "pgbouncer-replica"}:
             service.admin(tier_services.ctx, f"KILL {name}")
+
+
+def _read_test_database_from_replica(stack, name: str) -> None:
+    """Django mirrors the replica alias onto ``default`` in tests (it cannot create a database on a
+    standby); streaming replication has copied the test database to the standby, so point the
+    alias back at the standby, once it has replayed the database's creation."""
+    import time
+
+    import psycopg
+    from django.db import connections
+
+    from app.platform import replica_health
+
+    alias = django_settings.REPLICA_ROUTING["ALIAS"]
+    dsn = f"host=127.0.0.1 port={stack.ctx.port('REPLICA_PORT')} user=postgres dbname=postgres"
+    deadline = time.monotonic() + 30
+    with psycopg.connect(dsn, autocommit=True) as standby:
+        while not standby.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            assert time.monotonic() < deadline, "the replica never received the test database"
+            time.sleep(0.05)
+    # The alias's settings are shared by the connection each thread opens; this thread's was mirrored.
+    replica = connections.settings[alias]
+    replica["NAME"] = name
+    connections[alias].close()
+    connections[alias].settings_dict = replica
+    replica_health.reset()
+
+
+def pytest_collection_modifyitems(items):
+    """Where a tier's router sends reads to a replica, a test that commits (``transaction=True``)
+    may be routed there, so it is allowed to query it."""
+    if not django_settings.REPLICA_ROUTING:
+        return
+    aliases = ["default", django_settings.REPLICA_ROUTING["ALIAS"]]
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("transaction") and "databases" not in marker.kwargs:
+            item.add_marker(pytest.mark.django_db(*marker.args, **marker.kwargs, databases=aliases), append=False)
 
 
 @pytest.fixture(autouse=True)

@@ -33,7 +33,9 @@ def results(tmp_path_factory) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("scenario", ["floor", "feed-queries", "checkout-latency", "index", "priorities", "pooling"])
+@pytest.mark.parametrize(
+    "scenario", ["floor", "feed-queries", "checkout-latency", "index", "priorities", "pooling", "replica"]
+)
 def test_each_scenario_writes_json_with_its_ratio_and_a_chart(results: Path, scenario: str):
     data = json.loads((results / f"{scenario}.json").read_text())
     assert data["scenario"] == scenario
@@ -66,6 +68,15 @@ def test_through_the_pooler_no_request_fails_and_postgresql_stays_small(results:
     figures = json.loads((results / "pooling.json").read_text())["figures"]
     assert figures["tier2"]["failed"] == 0
     assert figures["tier2"]["peak"] <= 50
+
+
+def test_the_replica_serves_reads_and_nobody_misses_their_own_write(results: Path):
+    figures = json.loads((results / "replica.json").read_text())["figures"]
+    assert figures["queries"]["replica"]["reads"] > 0
+    assert figures["queries"]["replica"]["writes"] == 0  # a standby cannot write; the router never asks it to
+    assert figures["writes"] > 0
+    assert figures["violations"] == 0
+    assert figures["errors"] == 0
 
 
 def test_load_is_only_ever_sent_to_this_machine():

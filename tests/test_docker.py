@@ -44,11 +44,52 @@ def test_every_compose_service_belongs_to_a_tier_profile_and_is_complete():
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
             assert source.startswith((".", "/")) or source in COMPOSE.get("volumes", {}), volume
+            if source.startswith("./"):
+                assert (ROOT / source).exists(), volume
+        build = service.get("build")
+        if build:
+            assert (ROOT / build["context"] / build["dockerfile"]).exists(), name
+
+
+def test_tier2_balances_two_app_instances_through_haproxy_polling_readyz():
+    tier2 = {name: s for name, s in COMPOSE["services"].items() if "tier2" in s["profiles"]}
+    instances = sorted(
+        name
+        for name, s in tier2.items()
+        if s.get("image") == APP_IMAGE and "command" in s and "gunicorn" in s["command"]
+    )
+    assert instances == ["web-1", "web-2"]
+    config = (ROOT / "docker" / "haproxy" / "haproxy.cfg").read_text()
+    assert "uri /readyz" in config
+    for name in instances:
+        assert f"server {name} {name}:8000 check" in config
+    assert tier2["loadbalancer"]["ports"] == ["8000:8000"]
+    # The app reaches PostgreSQL through the poolers, reads the replica, and migrates directly.
+    env = tier2["web-1"]["environment"]
+    assert (env["PGBOUNCER_HOST"], env["REPLICA_PGBOUNCER_HOST"], env["PG_HOST"]) == (
+        "pgbouncer",
+        "pgbouncer-replica",
+        "db",
+    )
+    assert {env["PGBOUNCER_HOST"], env["REPLICA_PGBOUNCER_HOST"], env["REPLICA_HOST"]} <= set(tier2)
+
+
+def test_the_helper_scripts_the_containers_run_are_executable():
+    for script in [
+        "entrypoint.sh",
+        "postgres/allow-replication.sh",
+        "postgres/replica-entrypoint.sh",
+        "pgbouncer/entrypoint.sh",
+    ]:
+        assert os.access(ROOT / "docker" / script, os.X_OK), script
+
+
+APP_IMAGE = COMPOSE["x-app"]["image"]
 
 
 def test_each_tier_profile_runs_the_app_with_that_tier():
     for tier in TIERS:
-        web = [s for s in COMPOSE["services"].values() if tier in s["profiles"] and "build" in s]
+        web = [s for s in COMPOSE["services"].values() if tier in s["profiles"] and s.get("image") == APP_IMAGE]
         assert web, tier
         assert all(s["environment"]["TIER"] == tier for s in web)
         build = web[0]["build"]

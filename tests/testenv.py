@@ -15,6 +15,8 @@ os.environ.setdefault("SMTP_PORT", "18025")
 os.environ.setdefault("PG_PORT", "25432")
 os.environ.setdefault("PGBOUNCER_PORT", "25433")
 os.environ.setdefault("REDIS_PORT", "26379")
+os.environ.setdefault("REPLICA_PORT", "25434")
+os.environ.setdefault("REPLICA_PGBOUNCER_PORT", "25435")
 # TIER=tier1 make test … runs the suite against that tier's settings (and its real services).
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", f"config.settings.{os.environ.get('TIER', 'tier0')}")
 

@@ -1,4 +1,4 @@
-"""A typo in a seam's or a readiness check's dotted path is a start-up error, not a 500 later."""
+"""Settings mistakes that would otherwise surface later as a 500 or a stale read are start-up errors."""
 
 from __future__ import annotations
 
@@ -30,4 +30,25 @@ def check_seams(app_configs: Any = None, **kwargs: Any) -> list[Error]:
             errors.append(
                 Error(f"READINESS_CHECKS names {path!r}, which cannot be imported: {exc}", id="platform.E003")
             )
+    return errors
+
+
+@register()
+def check_replica_routing(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """Read-your-writes holds only if a pin outlasts the lag the router tolerates."""
+    routing = settings.REPLICA_ROUTING
+    if not routing:
+        return []
+    errors = []
+    if routing["ALIAS"] not in settings.DATABASES:
+        errors.append(Error(f"REPLICA_ROUTING names alias {routing['ALIAS']!r}, not in DATABASES.", id="platform.E004"))
+    if float(routing["PIN_SECONDS"]) < float(routing["MAX_LAG_SECONDS"]):
+        errors.append(
+            Error(
+                "REPLICA_ROUTING['PIN_SECONDS'] is shorter than MAX_LAG_SECONDS: a client could read from a replica"
+                " that has not yet replayed its own write.",
+                hint="Make PIN_SECONDS at least MAX_LAG_SECONDS.",
+                id="platform.E005",
+            )
+        )
     return errors

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from django.db import transaction
 
+from app.platform.routing import primary
 from app.platform.seams import seam
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,16 @@ def enqueue(job: Job, *, using: str | None = None, **kwargs: Any) -> str:
 
 
 def execute(name: str, kwargs: dict[str, Any], delivery_id: str, *, final_attempt: bool = True) -> None:
+    """Run one delivery of a job, its reads on the primary database.
+
+    A job usually reads what the request that enqueued it has just written, which a
+    replica may not have replayed yet (tier2's router; elsewhere this changes nothing).
+    """
+    with primary():
+        _execute(name, kwargs, delivery_id, final_attempt=final_attempt)
+
+
+def _execute(name: str, kwargs: dict[str, Any], delivery_id: str, *, final_attempt: bool) -> None:
     """Run one delivery of a job, recording it; a delivery that already succeeded is skipped.
 
     Where the database can (PostgreSQL), the attempt holds a row lock on its ``JobRun``

@@ -1,4 +1,4 @@
-"""``python -m app.runner up|down|ps|logs [--tier TIER]``: what ``make up`` and friends call."""
+"""``python -m app.runner up|down|ps|logs|deploy [--tier TIER]``: what ``make up`` and friends call."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from config import env as project_env
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.runner", description=__doc__)
-    parser.add_argument("command", choices=["up", "down", "ps", "logs", "migrate-data"])
+    parser.add_argument("command", choices=["up", "down", "ps", "logs", "deploy", "migrate-data"])
     parser.add_argument("--tier", default=os.environ.get("TIER") or None)
     parser.add_argument("--lines", type=int, default=40, help="with logs: lines per service")
     parser.add_argument("--from", dest="source", help="with migrate-data: the tier to copy from")
@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: stop what a half-done `up` started
     var_dir = project_env.VAR_DIR
     tier = args.tier or running_tier(var_dir) or "tier0"
-    if args.command in ("down", "ps", "logs") and not args.tier:
+    if args.command in ("down", "ps", "logs", "deploy") and not args.tier:
         tier = running_tier(var_dir) or tier
     try:
         if args.command == "migrate-data":
@@ -36,6 +36,11 @@ def main(argv: list[str] | None = None) -> int:
             stack.up()
             print(f"\nMilestones ({tier}) is up at {stack.url()}")
             print("Demo login: demo / demo12345   ·   stop it with `make down`")
+        elif args.command == "deploy":
+            from app.runner.deploy import rolling_restart
+
+            print(f"Rolling restart of {tier}'s app instances …")
+            rolling_restart(stack)
         elif args.command == "down":
             stack.down()
             print(f"{tier} is stopped.")

@@ -23,7 +23,17 @@ def flatten(value: Any, prefix: str) -> dict[str, Any]:
         for key, item in value.items():
             flat.update(flatten(item, f"{prefix}.{key}"))
         return flat
+    if callable(value) and hasattr(value, "__qualname__"):
+        # A function setting (a hook) reads as the dotted path that names it, not its address.
+        return {prefix: _Dotted(f"{value.__module__}.{value.__qualname__}")}
     return {prefix: value}
+
+
+class _Dotted(str):
+    """Shown bare (``app.platform.static.cache_headers``), where a string would be quoted."""
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
 def resolved(tier: str) -> dict[str, Any]:

@@ -28,12 +28,20 @@ class PgBouncer(Daemon):
     package = "pgbouncer"
     infrastructure = True
     refuses_root = True
+    #: The environment variables naming the port it listens on and the PostgreSQL it pools.
+    listen_port_name = "PGBOUNCER_PORT"
+    server_port_name = "PG_PORT"
+    #: Seconds to wait for a server connection, and before trying again after one failed.
+    server_connect_timeout = 15
+    server_login_retry = 1
+    #: Seconds a query may wait for a server connection before the client gets an error, not a hang.
+    query_wait_timeout = 30
 
     def folder(self, ctx: Context) -> Path:
-        return ctx.var_dir / "pgbouncer"
+        return ctx.var_dir / self.name
 
     def ports(self, ctx: Context) -> list[int]:
-        return [ctx.port("PGBOUNCER_PORT")]
+        return [ctx.port(self.listen_port_name)]
 
     def prepare(self, ctx: Context) -> None:
         folder = self.folder(ctx)
@@ -51,11 +59,11 @@ class PgBouncer(Daemon):
             [
                 "[databases]",
                 # Any database name the app asks for, on our PostgreSQL (the test database too).
-                f"* = host=127.0.0.1 port={ctx.port('PG_PORT')}",
+                f"* = host=127.0.0.1 port={ctx.port(self.server_port_name)}",
                 "",
                 "[pgbouncer]",
                 "listen_addr = 127.0.0.1",
-                f"listen_port = {ctx.port('PGBOUNCER_PORT')}",
+                f"listen_port = {ctx.port(self.listen_port_name)}",
                 "unix_socket_dir =",
                 "auth_type = trust",
                 f"auth_file = {self.folder(ctx) / 'userlist.txt'}",
@@ -66,9 +74,10 @@ class PgBouncer(Daemon):
                 f"default_pool_size = {POOL_SIZE}",
                 f"reserve_pool_size = {RESERVE_POOL}",
                 "reserve_pool_timeout = 2",
-                # A client waiting longer than this for a server connection gets an error, not a hang.
-                "query_wait_timeout = 30",
+                f"query_wait_timeout = {self.query_wait_timeout}",
                 "server_idle_timeout = 60",
+                f"server_connect_timeout = {self.server_connect_timeout}",
+                f"server_login_retry = {self.server_login_retry}",
                 # psycopg sends these at connect; PgBouncer would otherwise refuse the connection.
                 "ignore_startup_parameters = extra_float_digits,options",
                 "",
@@ -80,7 +89,7 @@ class PgBouncer(Daemon):
 
     def ready(self, ctx: Context) -> bool:
         try:
-            with socket.create_connection(("127.0.0.1", ctx.port("PGBOUNCER_PORT")), timeout=1):
+            with socket.create_connection(("127.0.0.1", ctx.port(self.listen_port_name)), timeout=1):
                 return True
         except OSError:
             return False
@@ -89,11 +98,11 @@ class PgBouncer(Daemon):
         """Run a console command (``SHOW POOLS``, ``KILL db``) on PgBouncer's admin database."""
         import psycopg
 
-        dsn = f"host=127.0.0.1 port={ctx.port('PGBOUNCER_PORT')} user=postgres dbname=pgbouncer"
+        dsn = f"host=127.0.0.1 port={ctx.port(self.listen_port_name)} user=postgres dbname=pgbouncer"
         with psycopg.connect(dsn, autocommit=True, prepare_threshold=None) as connection:
             cursor = connection.execute(command)
             return cursor.fetchall() if cursor.description else []
 
     def address(self, ctx: Context) -> str:
-        pooled, server = ctx.port("PGBOUNCER_PORT"), ctx.port("PG_PORT")
+        pooled, server = ctx.port(self.listen_port_name), ctx.port(self.server_port_name)
         return f"postgresql://postgres@127.0.0.1:{pooled} → :{server} (transaction pooling)"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from app.runner.loadbalancer import LoadBalancer
 from app.runner.pgbouncer import PgBouncer
+from app.runner.replica import Replica, ReplicaPgBouncer
 from app.runner.services import (
     CollectStatic,
     Migrate,
@@ -16,5 +18,19 @@ from app.runner.services import (
 )
 
 SERVICES: dict[str, type[Service]] = {
-    cls.name: cls for cls in (Postgres, PgBouncer, Redis, SmtpSink, Migrate, CollectStatic, SeedDemo, Workers, Web)
+    cls.name: cls
+    for cls in (
+        Postgres,
+        Replica,
+        PgBouncer,
+        ReplicaPgBouncer,
+        Redis,
+        SmtpSink,
+        Migrate,
+        CollectStatic,
+        SeedDemo,
+        Workers,
+        Web,
+        LoadBalancer,
+    )
 }

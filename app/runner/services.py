@@ -217,13 +217,19 @@ class SmtpSink(Daemon):
         return f"smtp://127.0.0.1:{ctx.port('SMTP_PORT')} → {ctx.var_dir / 'mail'}"
 
 
-class Web(Daemon):
-    """gunicorn serving ``config.wsgi``, sized by the tier's ``WEB_SERVER``."""
+class AppInstance(Daemon):
+    """One gunicorn serving ``config.wsgi`` on one port, sized by the tier's ``WEB_SERVER``."""
 
-    name = "web"
+    def __init__(self, name: str = "web", port_name: str = "WEB_PORT", offset: int = 0) -> None:
+        self.name = name
+        self.port_name = port_name
+        self.offset = offset
+
+    def port(self, ctx: Context) -> int:
+        return ctx.port(self.port_name) + self.offset
 
     def ports(self, ctx: Context) -> list[int]:
-        return [ctx.port("WEB_PORT")]
+        return [self.port(ctx)]
 
     def command(self, ctx: Context) -> list[str]:
         # WEB_WORKERS / WEB_THREADS resize a tier's gunicorn for one run (the pooling benchmark).
@@ -235,11 +241,12 @@ class Web(Daemon):
             ctx.bin("gunicorn"),
             "config.wsgi:application",
             "--bind",
-            f"127.0.0.1:{ctx.port('WEB_PORT')}",
+            f"127.0.0.1:{self.port(ctx)}",
             "--workers",
             str(sizing["workers"]),
             "--threads",
             str(sizing["threads"]),
+            # On SIGTERM, workers finish the requests they hold for up to this long.
             "--graceful-timeout",
             "20",
             "--timeout",
@@ -253,10 +260,39 @@ class Web(Daemon):
         return command
 
     def ready(self, ctx: Context) -> bool:
-        return processes.http_ok(f"http://127.0.0.1:{ctx.port('WEB_PORT')}/ping")
+        return processes.http_ok(f"http://127.0.0.1:{self.port(ctx)}/ping")
 
     def address(self, ctx: Context) -> str:
-        return f"http://127.0.0.1:{ctx.port('WEB_PORT')}/"
+        return f"http://127.0.0.1:{self.port(ctx)}/"
+
+
+class Web(Service):
+    """The app's gunicorn instances: one on ``WEB_PORT``, or, where the tier's ``WEB_SERVER`` asks
+    for several, ``web-1`` … ``web-N`` on ``WEB_INSTANCE_PORT`` and up, behind the load balancer."""
+
+    name = "web"
+
+    def instances(self, ctx: Context) -> list[AppInstance]:
+        count = int(ctx.settings.WEB_SERVER.get("instances", 1))
+        if count == 1:
+            return [AppInstance()]
+        return [AppInstance(f"web-{n}", "WEB_INSTANCE_PORT", n - 1) for n in range(1, count + 1)]
+
+    def start(self, ctx: Context) -> None:
+        for instance in self.instances(ctx):
+            instance.start(ctx)
+
+    def stop(self, ctx: Context) -> bool:
+        return any([instance.stop(ctx) for instance in self.instances(ctx)])
+
+    def status(self, ctx: Context) -> str:
+        instances = self.instances(ctx)
+        if len(instances) == 1:
+            return instances[0].status(ctx)
+        return "; ".join(f"{i.name} {i.status(ctx)}" for i in instances)
+
+    def address(self, ctx: Context) -> str:
+        return "; ".join(i.address(ctx) for i in self.instances(ctx))
 
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -273,12 +309,14 @@ class Postgres(Daemon):
     stop_signal = signal.SIGINT
     stop_group = False
     refuses_root = True
+    #: The environment variable naming its port.
+    port_name = "PG_PORT"
 
     def data_dir(self, ctx: Context) -> Path:
         return ctx.var_dir / "pg" / "primary"
 
     def ports(self, ctx: Context) -> list[int]:
-        return [ctx.port("PG_PORT")]
+        return [ctx.port(self.port_name)]
 
     def prepare(self, ctx: Context) -> None:
         data = self.data_dir(ctx)
@@ -321,9 +359,13 @@ class Postgres(Daemon):
             # Every statement slower than this is logged with its duration: the slow-query log.
             "log_min_duration_statement": "200ms",
             "log_line_prefix": "%m [%p] %q%u@%d ",
+            **self.extra_settings(ctx),
         }
         flags = [item for key, value in settings.items() for item in ("-c", f"{key}={value}")]
-        return [str(PG_BIN / "postgres"), "-D", str(self.data_dir(ctx)), "-p", str(ctx.port("PG_PORT")), *flags]
+        return [str(PG_BIN / "postgres"), "-D", str(self.data_dir(ctx)), "-p", str(ctx.port(self.port_name)), *flags]
+
+    def extra_settings(self, ctx: Context) -> dict[str, str]:
+        return {}
 
     def ready(self, ctx: Context) -> bool:
         import psycopg
@@ -347,10 +389,10 @@ class Postgres(Daemon):
             connection.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
 
     def dsn(self, ctx: Context, database: str) -> str:
-        return f"host=127.0.0.1 port={ctx.port('PG_PORT')} user=postgres dbname={database}"
+        return f"host=127.0.0.1 port={ctx.port(self.port_name)} user=postgres dbname={database}"
 
     def address(self, ctx: Context) -> str:
-        return f"postgresql://postgres@127.0.0.1:{ctx.port('PG_PORT')}/{ctx.env.get('PG_DB', 'milestones')}"
+        return f"postgresql://postgres@127.0.0.1:{ctx.port(self.port_name)}/{ctx.env.get('PG_DB', 'milestones')}"
 
 
 class Redis(Daemon):

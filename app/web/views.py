@@ -37,3 +37,16 @@ def queue_status(request: HttpRequest) -> JsonResponse:
     if not settings.QUEUE_ALERTS:
         return JsonResponse({"detail": "This tier does not monitor job queues (QUEUE_ALERTS is empty)."}, status=404)
     return JsonResponse(as_json(queue_depths()))
+
+
+def replica_status(request: HttpRequest) -> JsonResponse:
+    """For operators: whether this app process sends reads to the replica, its lag, and fallbacks."""
+    from django.conf import settings
+
+    from app.platform import replica_health
+
+    if not (request.user.is_authenticated and request.user.is_staff):
+        return JsonResponse({"detail": "Staff only."}, status=403)
+    if not settings.REPLICA_ROUTING:
+        return JsonResponse({"detail": "This tier has no read replica (REPLICA_ROUTING is not set)."}, status=404)
+    return JsonResponse({"replicas": replica_health.report()})

@@ -1,6 +1,6 @@
 """Every scenario ``make bench`` knows, by the name ``S=`` takes."""
 
-from bench.scenarios import checkout_latency, feed_queries, floor, index, pooling, priorities
+from bench.scenarios import checkout_latency, deploy, feed_queries, floor, index, pooling, priorities, replica
 
 SCENARIOS = {
     "floor": floor.run,
@@ -9,4 +9,6 @@ SCENARIOS = {
     "index": index.run,
     "priorities": priorities.run,
     "pooling": pooling.run,
+    "replica": replica.run,
+    "deploy": deploy.run,
 }

@@ -3,7 +3,8 @@
 Both tiers run gunicorn with 4 workers × 40 threads; each thread keeps its own database
 connection (CONN_MAX_AGE), so tier1 asks PostgreSQL (max_connections = 100) for up to 160
 and some requests fail. tier2's threads connect to PgBouncer, which holds at most 45 server
-connections. The number of client connections PostgreSQL sees is sampled during the run.
+connections (and as many to the replica, through its own PgBouncer). The number of client
+connections the PostgreSQL servers see is sampled during the run.
 """
 
 from __future__ import annotations
@@ -27,13 +28,14 @@ def run(*, seconds: float, quick: bool = False) -> Report:
     results: dict[str, dict] = {}
     for tier in TIERS:
         with bench_stack(tier, f"pooling-{tier}", **SIZE) as stack:
-            peak = _Peak(stack.ctx.port("PG_PORT"))
+            servers = ["PG_PORT", *(["REPLICA_PORT"] if "replica" in stack.ctx.settings.RUNNER_SERVICES else [])]
+            peak = _Peak([stack.ctx.port(name) for name in servers])
             peak.start()
             try:
                 load = wrk.run(stack.url(), seconds=max(seconds, 3), connections=CLIENTS, threads=2, timeout="30s")
             finally:
                 peak.stop()
-            log = (stack.ctx.log_dir / "web.log").read_text(errors="replace")
+            log = "".join(path.read_text(errors="replace") for path in stack.ctx.log_dir.glob("web*.log"))
             error = next(
                 iter(re.findall(r"(FATAL:\s+sorry, too many clients already|too many clients[^\n]*)", log)), ""
             )
@@ -43,7 +45,14 @@ def run(*, seconds: float, quick: bool = False) -> Report:
     ]
     return Report(
         scenario="pooling",
-        columns=["tier", "clients", "requests", "failed", "PostgreSQL connections (peak)", "error seen"],
+        columns=[
+            "tier",
+            "clients",
+            "requests",
+            "failed",
+            "PostgreSQL connections (peak, busiest server)",
+            "error seen",
+        ],
         rows=rows,
         ratio=results["tier1"]["failed"] / max(1, results["tier2"]["failed"]),
         ratio_label="failed requests: tier1 / tier2 (tier2 must fail none)",
@@ -57,13 +66,18 @@ def run(*, seconds: float, quick: bool = False) -> Report:
 
 
 class _Peak:
-    """Samples PostgreSQL's count of client connections every 200 ms, keeping the highest."""
+    """Samples the client connections of each PostgreSQL server (tier2: primary and replica) every
+    200 ms, keeping each server's highest; ``value`` is the busiest server's."""
 
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.value = 0
+    def __init__(self, ports: list[int]) -> None:
+        self.ports = ports
+        self.peaks = dict.fromkeys(ports, 0)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    @property
+    def value(self) -> int:
+        return max(self.peaks.values())
 
     def start(self) -> None:
         self._thread.start()
@@ -73,12 +87,19 @@ class _Peak:
         self._thread.join()
 
     def _sample(self) -> None:
-        dsn = f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres"
-        # Open before the load: once the server is full, a new connection is refused too.
-        with psycopg.connect(dsn, autocommit=True) as connection:
+        # Open before the load: once a server is full, a new connection is refused too.
+        connections = [
+            psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres", autocommit=True)
+            for port in self.ports
+        ]
+        try:
             while not self._stop.is_set():
-                (count,) = connection.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
-                ).fetchone()
-                self.value = max(self.value, count - 1)  # not counting this sampler
+                for port, connection in zip(self.ports, connections, strict=True):
+                    (count,) = connection.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+                    ).fetchone()
+                    self.peaks[port] = max(self.peaks[port], count - 1)  # not counting this sampler
                 time.sleep(0.2)
+        finally:
+            for connection in connections:
+                connection.close()

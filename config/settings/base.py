@@ -108,6 +108,10 @@ MIGRATION_DATABASE = "default"
 # (app.platform.queues); empty where nothing watches the queues.
 QUEUE_ALERTS: dict[str, dict[str, float]] = {}
 
+# Where a tier reads from a replica: its alias and the router's limits (app.platform.routing);
+# empty where there is one database.
+REPLICA_ROUTING: dict[str, str | float] = {}
+
 # Webhook receivers get this long to answer before the delivery counts as failed.
 WEBHOOK_TIMEOUT_SECONDS = 5.0
 

@@ -5,6 +5,10 @@ What this milestone turns on, on top of tier1:
 * PgBouncer in transaction mode between the app and PostgreSQL: hundreds of app
   connections share a few dozen server connections, and PostgreSQL keeps its default
   ``max_connections = 100``; migrations go straight to PostgreSQL (``direct``);
+* a streaming read replica (a hot standby with a replication slot, behind its own
+  PgBouncer) and a router: reads go to the replica, except inside a transaction, for a
+  client that wrote within ``REPLICA_ROUTING["PIN_SECONDS"]`` (read-your-writes), in jobs,
+  and while the replica is down or lagging; it is never migrated;
 * workers by priority: ``critical`` (password resets, order emails), ``default``
   (webhooks, PDFs, thumbnails) and ``bulk`` (analytics) each have their own worker
   process, so a flood of bulk work cannot delay a password reset
@@ -12,9 +16,12 @@ What this milestone turns on, on top of tier1:
 * queue monitoring: depth and oldest-job age per queue at ``/ops/queues`` and
   ``manage.py queues``, with thresholds that mark a queue as backing up;
 * CDN-ready static files: ``STATIC_URL`` may name a CDN host; content-hashed files are
-  served ``public, max-age=31536000, immutable``, everything else with short caching.
+  served ``public, max-age=31536000, immutable``, everything else with short caching;
+* two app instances behind HAProxy, which polls each one's ``/readyz``; ``make deploy``
+  restarts them one at a time, so a deploy drops no request.
 
-Needs running: as tier1 plus PgBouncer, with three workers instead of one.
+Needs running: as tier1 plus PgBouncer, a replica with its own PgBouncer, three workers
+instead of one, and two app instances behind HAProxy.
 """
 
 from __future__ import annotations
@@ -22,13 +29,14 @@ from __future__ import annotations
 from app.platform.static import cache_headers
 from config import env
 from config.settings.tier1 import *  # noqa: F403
-from config.settings.tier1 import DATABASES, RUNNER_SERVICES
+from config.settings.tier1 import DATABASES, MIDDLEWARE, RUNNER_SERVICES, WEB_SERVER
 
 TIER = "tier2"
 
 DATABASES = {
     "default": {
         **DATABASES["default"],
+        "HOST": env.string("PGBOUNCER_HOST", DATABASES["default"]["HOST"]),
         "PORT": env.port("PGBOUNCER_PORT"),
         # Transaction pooling may give each transaction a different server connection, so a
         # server-side cursor (QuerySet.iterator()) would not survive its transaction. Django
@@ -39,9 +47,44 @@ DATABASES = {
     # timeouts, advisory locks, CREATE INDEX CONCURRENTLY) and data moves.
     "direct": {**DATABASES["default"], "TEST": {"MIRROR": "default"}},
 }
+# The hot standby, through its own PgBouncer. Tests read the standby's copy of the test
+# database (replication copies CREATE DATABASE); tests/conftest.py points the alias there.
+DATABASES["replica"] = {
+    **DATABASES["default"],
+    "HOST": env.string("REPLICA_PGBOUNCER_HOST", "127.0.0.1"),
+    "PORT": env.port("REPLICA_PGBOUNCER_PORT"),
+    # A replica that does not answer is skipped quickly; the primary serves meanwhile.
+    "OPTIONS": {"connect_timeout": 2},
+    "TEST": {"MIRROR": "default"},
+}
 MIGRATION_DATABASE = "direct"
 
-RUNNER_SERVICES = [*RUNNER_SERVICES[:1], "pgbouncer", *RUNNER_SERVICES[1:]]
+DATABASE_ROUTERS = ["app.platform.routing.PrimaryReplicaRouter"]
+MIDDLEWARE = ["app.platform.routing.ReadYourWritesMiddleware", *MIDDLEWARE]
+REPLICA_ROUTING = {
+    "ALIAS": "replica",
+    # After a client writes, its reads stay on the primary this long (read-your-writes). A
+    # replica further behind than MAX_LAG_SECONDS is skipped, so a pin at least that long
+    # means the write has been replayed by the time the pin ends (a system check insists).
+    "PIN_SECONDS": env.number("REPLICA_PIN_SECONDS", 1.0),
+    "MAX_LAG_SECONDS": env.number("REPLICA_MAX_LAG_SECONDS", 1.0),
+    # Each app process probes the replica this often, and retries one found down after RETRY_SECONDS.
+    "CHECK_SECONDS": 1.0,
+    "RETRY_SECONDS": 5.0,
+    # The standby's own address (not its PgBouncer's): a probe must fail fast, not queue.
+    "PROBE": {"HOST": env.string("REPLICA_HOST", "127.0.0.1"), "PORT": env.port("REPLICA_PORT")},
+}
+
+RUNNER_SERVICES = [
+    *RUNNER_SERVICES[:1],
+    "replica",
+    "pgbouncer",
+    "pgbouncer-replica",
+    *RUNNER_SERVICES[1:],
+    "loadbalancer",
+]
+# Two app instances behind HAProxy on WEB_PORT: one serves while `make deploy` restarts the other.
+WEB_SERVER = {**WEB_SERVER, "instances": 2}
 
 WORKERS = [
     {"name": "critical", "queues": ["critical"], "concurrency": 1},

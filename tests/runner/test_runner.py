@@ -12,7 +12,7 @@ from django.conf import settings
 
 from app.runner import processes
 from app.runner.processes import RunnerError, free_port
-from app.runner.services import Context, Daemon
+from app.runner.services import Context, Daemon, Web
 from app.runner.stack import Stack, private_stack
 from config.env import DEFAULT_PORTS
 from tests.conftest import stack_folder
@@ -40,7 +40,7 @@ def test_the_tier_serves_the_seeded_feed_over_http(tier_stack):
     assert httpx.get(tier_stack.url() + "readyz", timeout=10).json()["status"] == "ready"
     for name, status, _ in tier_stack.status():
         assert "stopped" not in status, name
-        assert status.startswith(("running", "one-shot", "worker-")), (name, status)
+        assert status.startswith(("running", "one-shot", "worker-", "web-")), (name, status)
 
 
 def test_signing_up_over_http_delivers_the_welcome_email_over_smtp(tier_stack):
@@ -66,11 +66,12 @@ def test_signing_up_over_http_delivers_the_welcome_email_over_smtp(tier_stack):
 def test_down_stops_every_process_and_frees_the_ports():
     folder = stack_folder("down")
     with private_stack(settings.TIER, folder) as stack:
-        ports = [stack.ctx.port(name) for name in DEFAULT_PORTS]
+        instances = Web().instances(stack.ctx)
+        ports = [stack.ctx.port(name) for name in DEFAULT_PORTS] + [i.port(stack.ctx) for i in instances]
         ports = [port for port in ports if processes.port_open(port)]
         pids = [int(p.read_text()) for p in (folder / "run").glob("*.pid")]
         workers = len(getattr(settings, "WORKERS", []))
-        assert len(pids) == sum(isinstance(s, Daemon) for s in stack.services) + workers
+        assert len(pids) == sum(isinstance(s, Daemon) for s in stack.services) + workers + len(instances)
     assert not any(processes.port_open(port) for port in ports)
     assert not any(processes.alive(pid) for pid in pids)
     assert not list((folder / "run").glob("*.pid"))

@@ -1,0 +1,164 @@
+"""Is the replica fit to serve reads? Probed at most once a second per app process.
+
+The probe opens its own short connection straight to the standby (not through its
+PgBouncer) with a one-second connect timeout. Through the pooler, a query sent while the
+standby is down waits in PgBouncer's queue for ``query_wait_timeout``; straight to the
+server, a dead standby refuses at once and a hung one times out in a second. The probe's
+one query also says how far behind the standby is. Requests only read the cached mark,
+so routing costs no round trip; while one thread probes, the others use the last mark.
+
+A replica that cannot be reached is skipped for ``RETRY_SECONDS``; one found more than
+``MAX_LAG_SECONDS`` behind by two probes in a row is skipped until a later probe finds
+it caught up. Each change
+of state is logged, and the counters here (reads sent to the primary instead, by reason)
+are what ``/ops/replica`` reports.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+
+logger = logging.getLogger("milestones.replica")
+
+#: Seconds the replica is behind: 0 when it has replayed all it received, else the age of
+#: the last transaction it replayed (which would grow forever on an idle primary otherwise).
+#: NULL when the server is not a standby (it was promoted, or the address is wrong).
+LAG_SQL = """
+SELECT CASE
+    WHEN NOT pg_is_in_recovery() THEN NULL
+    WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+    ELSE GREATEST(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)
+END
+"""
+
+
+@dataclass
+class ReplicaState:
+    usable: bool = True
+    reason: str = ""
+    lag_seconds: float | None = None
+    #: ``time.monotonic()`` after which the next probe is due.
+    next_probe: float = 0.0
+    probes: int = 0
+    #: The last probe found it too far behind; the next, sooner, confirms or clears that.
+    suspect: bool = False
+    fallbacks: Counter = field(default_factory=Counter)
+    probing: threading.Lock = field(default_factory=threading.Lock)
+
+
+#: How soon a probe that found the replica too far behind is repeated to confirm it.
+CONFIRM_SECONDS = 0.25
+
+_states: dict[str, ReplicaState] = {}
+_lock = threading.Lock()
+
+
+def usable(alias: str) -> bool:
+    """Whether reads may go to ``alias`` now; counts a fallback to the primary when not."""
+    state = _state(alias)
+    # One thread probes when a probe is due; the others go on with the last answer meanwhile.
+    if time.monotonic() >= state.next_probe and state.probing.acquire(blocking=False):
+        try:
+            _probe(alias, state)
+        finally:
+            state.probing.release()
+    if state.usable:
+        return True
+    with _lock:
+        state.fallbacks[state.reason.split(":")[0]] += 1
+    return False
+
+
+def _probe(alias: str, state: ReplicaState) -> None:
+    import psycopg
+
+    limits = _limits()
+    state.probes += 1
+    try:
+        with psycopg.connect(**_probe_params(alias), autocommit=True) as connection:
+            lag = connection.execute(LAG_SQL).fetchone()[0]
+    except psycopg.Error as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+        _mark(alias, state, False, f"down: {message}", retry_after=limits["RETRY_SECONDS"])
+        return
+    if lag is None:
+        _mark(alias, state, False, "down: the server is not a standby", retry_after=limits["RETRY_SECONDS"])
+        return
+    state.lag_seconds = float(lag)
+    if state.lag_seconds > limits["MAX_LAG_SECONDS"]:
+        if not state.suspect:
+            # The first WAL after a quiet spell looks "behind" by the whole quiet spell until it
+            # is replayed, a millisecond later; only a second probe that agrees marks it lagging.
+            state.suspect = True
+            state.next_probe = time.monotonic() + CONFIRM_SECONDS
+            return
+        reason = f"lagging: {state.lag_seconds:.2f} s behind the primary"
+        _mark(alias, state, False, reason, retry_after=limits["CHECK_SECONDS"])
+        return
+    _mark(alias, state, True, "", retry_after=limits["CHECK_SECONDS"])
+
+
+def _probe_params(alias: str) -> dict[str, Any]:
+    """The replica alias's credentials and database, at the standby's own address."""
+    from django.db import connections
+
+    database = connections.settings[alias]
+    probe = settings.REPLICA_ROUTING["PROBE"]
+    return {
+        "host": probe["HOST"],
+        "port": probe["PORT"],
+        "user": database["USER"],
+        "password": database["PASSWORD"],
+        "dbname": database["NAME"],
+        "connect_timeout": 1,
+    }
+
+
+def _mark(alias: str, state: ReplicaState, ok: bool, reason: str, *, retry_after: float) -> None:
+    with _lock:
+        state.suspect = False
+        changed = state.usable != ok or state.reason.split(":")[0] != reason.split(":")[0]
+        state.usable, state.reason = ok, reason
+        state.next_probe = time.monotonic() + retry_after
+    if changed and ok:
+        logger.warning("replica %s is back: reads go to it again", alias)
+    elif changed:
+        logger.warning("replica %s skipped, reads go to the primary: %s", alias, reason)
+
+
+def _state(alias: str) -> ReplicaState:
+    with _lock:
+        return _states.setdefault(alias, ReplicaState())
+
+
+def _limits() -> dict[str, float]:
+    routing = settings.REPLICA_ROUTING
+    return {key: float(routing[key]) for key in ("MAX_LAG_SECONDS", "RETRY_SECONDS", "CHECK_SECONDS")}
+
+
+def report() -> dict[str, Any]:
+    """This process's view of each replica, for operators (``/ops/replica``)."""
+    with _lock:
+        return {
+            alias: {
+                "usable": state.usable,
+                "reason": state.reason,
+                "lag_seconds": state.lag_seconds,
+                "probes": state.probes,
+                "reads_sent_to_primary": dict(state.fallbacks),
+            }
+            for alias, state in _states.items()
+        }
+
+
+def reset() -> None:
+    """Forget every mark (tests; an operator who fixed the replica need not: probes notice)."""
+    with _lock:
+        _states.clear()

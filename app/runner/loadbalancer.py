@@ -1,0 +1,123 @@
+"""HAProxy in front of the app instances (tier2): it polls each instance's ``/readyz`` and
+sends requests only to the ready ones.
+
+HAProxy rather than nginx because open-source nginx has no active health checks (it
+only notices a dead upstream when a request fails) and changes its pool only by
+reloading its configuration, while HAProxy polls ``/readyz`` and takes commands on its
+admin socket: ``make deploy`` takes an instance out (``maint``), waits until it has no
+requests in flight, restarts it and puts it back, without touching the configuration.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import socket
+from pathlib import Path
+
+from app.runner import processes
+from app.runner.services import Context, Daemon
+
+BINARY = "/usr/sbin/haproxy"
+BACKEND = "app"
+
+
+class LoadBalancer(Daemon):
+    name = "loadbalancer"
+    binary = BINARY
+    package = "haproxy"
+
+    def folder(self, ctx: Context) -> Path:
+        return ctx.var_dir / "haproxy"
+
+    def admin_socket(self, ctx: Context) -> Path:
+        return self.folder(ctx) / "admin.sock"
+
+    def ports(self, ctx: Context) -> list[int]:
+        return [ctx.port("WEB_PORT")]
+
+    def prepare(self, ctx: Context) -> None:
+        self.folder(ctx).mkdir(parents=True, exist_ok=True)
+        self.admin_socket(ctx).unlink(missing_ok=True)
+        (self.folder(ctx) / "haproxy.cfg").write_text(self.config(ctx))
+
+    def config(self, ctx: Context) -> str:
+        from app.runner.services import Web
+
+        servers = [
+            f"    server {instance.name} 127.0.0.1:{instance.port(ctx)} check" for instance in Web().instances(ctx)
+        ]
+        return "\n".join(
+            [
+                "global",
+                "    maxconn 4096",
+                f"    stats socket {self.admin_socket(ctx)} mode 600 level admin",
+                "",
+                "defaults",
+                "    mode http",
+                "    log stdout format raw local0",
+                "    option httplog",
+                "    timeout connect 2s",
+                "    timeout client 60s",
+                "    timeout server 60s",
+                # A request waiting for a free instance gets a 503 after this, not a hang.
+                "    timeout queue 30s",
+                # A connection refused by one instance is retried on the other.
+                "    retries 2",
+                "    option redispatch",
+                "",
+                "frontend web",
+                f"    bind 127.0.0.1:{ctx.port('WEB_PORT')}",
+                "    option forwardfor",
+                f"    default_backend {BACKEND}",
+                "",
+                f"backend {BACKEND}",
+                "    balance leastconn",
+                # One request per server connection: never reuse a connection gunicorn may be closing.
+                "    option http-server-close",
+                # Active checks every second: an instance whose /readyz fails three times in a row
+                # leaves the pool, two passes bring it back. A check waits up to 3 s, because under
+                # load /readyz queues behind the requests the instance is already serving.
+                "    option httpchk",
+                "    http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host 127.0.0.1",
+                "    http-check expect status 200",
+                "    timeout check 3s",
+                "    default-server inter 1s fall 3 rise 2",
+                *servers,
+                "",
+            ]
+        )
+
+    def command(self, ctx: Context) -> list[str]:
+        # -db: stay in the foreground, so the runner owns the process like any other.
+        return [BINARY, "-f", str(self.folder(ctx) / "haproxy.cfg"), "-db"]
+
+    def ready(self, ctx: Context) -> bool:
+        return processes.http_ok(f"http://127.0.0.1:{ctx.port('WEB_PORT')}/readyz")
+
+    def address(self, ctx: Context) -> str:
+        return f"http://127.0.0.1:{ctx.port('WEB_PORT')}/ (HAProxy → {BACKEND})"
+
+    # The admin socket: https://docs.haproxy.org/2.6/management.html#9.3
+
+    def admin(self, ctx: Context, command: str) -> str:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(5)
+            sock.connect(str(self.admin_socket(ctx)))
+            sock.sendall(command.encode() + b"\n")
+            chunks = []
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+        return b"".join(chunks).decode()
+
+    def set_state(self, ctx: Context, server: str, state: str) -> None:
+        """``maint`` (no new requests; those in flight finish) or ``ready``."""
+        answer = self.admin(ctx, f"set server {BACKEND}/{server} state {state}").strip()
+        if answer:
+            raise processes.RunnerError(f"HAProxy refused `set server {server} state {state}`: {answer}")
+
+    def servers(self, ctx: Context) -> dict[str, dict[str, str]]:
+        """Each instance's row of ``show stat``: ``status`` (UP, DOWN, MAINT), ``scur`` (requests in flight) …"""
+        text = self.admin(ctx, "show stat").lstrip("# ")
+        rows = csv.DictReader(io.StringIO(text))
+        return {row["svname"]: row for row in rows if row["pxname"] == BACKEND and row["svname"] != "BACKEND"}

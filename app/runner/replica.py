@@ -1,0 +1,104 @@
+"""A hot standby streaming from the primary, and the pooler in front of it (tier2).
+
+The standby is made the way PostgreSQL's documentation describes (``pg_basebackup -R``):
+a base backup of the primary plus ``standby.signal`` and ``primary_conninfo``, and a
+physical replication slot (``-C -S``) so the primary keeps the WAL the standby has not
+yet received, however far behind it falls. It serves read-only queries (hot standby) on
+its own port; the app's router decides which reads go there (app/platform/routing.py).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+from app.runner import processes
+from app.runner.pgbouncer import PgBouncer
+from app.runner.processes import RunnerError
+from app.runner.services import PG_BIN, Context, Postgres
+
+#: The replication slot on the primary that holds WAL for this standby.
+SLOT = "milestones_replica"
+
+
+class Replica(Postgres):
+    name = "replica"
+    port_name = "REPLICA_PORT"
+
+    def data_dir(self, ctx: Context):
+        return ctx.var_dir / "pg" / "replica"
+
+    def primary_dsn(self, ctx: Context, database: str = "postgres") -> str:
+        return f"host=127.0.0.1 port={ctx.port('PG_PORT')} user=postgres dbname={database}"
+
+    def prepare(self, ctx: Context) -> None:
+        """Take a base backup of the primary, unless the standby already follows this primary."""
+        import psycopg
+
+        data = self.data_dir(ctx)
+        marker = data.parent / "replica.source"
+        try:
+            with psycopg.connect(self.primary_dsn(ctx), autocommit=True, connect_timeout=2) as primary:
+                system_id = str(primary.execute("SELECT system_identifier FROM pg_control_system()").fetchone()[0])
+                current = (data / "PG_VERSION").exists() and marker.exists() and marker.read_text() == system_id
+                if current:
+                    return
+                # A slot left by an earlier standby would keep WAL forever and block -C.
+                primary.execute(
+                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+                    " WHERE slot_name = %s AND NOT active",
+                    [SLOT],
+                )
+        except psycopg.OperationalError as exc:
+            raise RunnerError(f"the replica needs the primary running on port {ctx.port('PG_PORT')}: {exc}") from exc
+        shutil.rmtree(data, ignore_errors=True)
+        data.mkdir(parents=True)
+        user = self.run_as(ctx)
+        if user:
+            processes.make_traversable(data.parent, user)
+            shutil.chown(data, user, user)
+        data.chmod(0o700)
+        result = subprocess.run(
+            [
+                str(PG_BIN / "pg_basebackup"),
+                *("-h", "127.0.0.1", "-p", str(ctx.port("PG_PORT")), "-U", "postgres"),
+                *("-D", str(data)),
+                # -R: write standby.signal and primary_conninfo; -C -S: create the slot; -X stream: WAL alongside.
+                *("-R", "-C", "-S", SLOT, "-X", "stream", "--checkpoint=fast"),
+            ],
+            capture_output=True,
+            text=True,
+            user=user,
+            group=user,
+            extra_groups=[] if user else None,
+        )
+        if result.returncode != 0:
+            raise RunnerError(f"pg_basebackup failed:\n{result.stdout}{result.stderr}")
+        marker.write_text(system_id)
+
+    def extra_settings(self, ctx: Context) -> dict[str, str]:
+        return {
+            # Tell the primary which rows standby queries still need, so its VACUUM does not
+            # remove them and cancel those queries ("canceling statement due to conflict").
+            "hot_standby_feedback": "on",
+            # Report replay progress often, so pg_stat_replication's lag columns stay fresh.
+            "wal_receiver_status_interval": "1s",
+        }
+
+    def after_start(self, ctx: Context) -> None:
+        """Nothing to create: databases and extensions arrive from the primary."""
+
+    def address(self, ctx: Context) -> str:
+        return f"postgresql://postgres@127.0.0.1:{ctx.port(self.port_name)} (hot standby of :{ctx.port('PG_PORT')})"
+
+
+class ReplicaPgBouncer(PgBouncer):
+    """A second PgBouncer, in front of the standby: reads share few server connections too."""
+
+    name = "pgbouncer-replica"
+    listen_port_name = "REPLICA_PGBOUNCER_PORT"
+    server_port_name = "REPLICA_PORT"
+    #: Fail fast when the standby is down: a query that raced the app's probe (app/platform/
+    #: replica_health.py) gets an error in seconds instead of waiting in the queue.
+    server_connect_timeout = 2
+    query_wait_timeout = 3

@@ -1,0 +1,221 @@
+"""replica: a read-heavy mix against tier2; where the queries run, how far behind the replica is,
+and whether anyone failed to read their own write.
+
+Virtual users are threads, each a seeded user with its own API token and cookie jar (as a
+browser has), pausing 1–3 s between actions as a person reading does. Most actions are
+reads (the feed, a post, the products); one in twelve adds a comment and at once reads
+the post back, which must show it (a read-your-writes violation otherwise), so that user
+is pinned to the primary for ``PIN_SECONDS``. Queries per server come from
+pg_stat_statements on the primary and on the standby (reset before the load; the app's
+statements only). Lag is sampled every 100 ms: the primary's current
+WAL position, then the time until the standby has replayed it.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import threading
+import time
+from dataclasses import dataclass, field
+
+import httpx
+import psycopg
+
+from bench.report import Report
+from bench.stacks import bench_stack, probe
+
+USERS = 50  # every user the demo data seeds
+WRITE_SHARE = 0.08
+THINK_SECONDS = (1.0, 3.0)
+#: Statements on the app's own tables (Django quotes table names), not monitoring, health
+#: checks or the foreign-key checks PostgreSQL runs inside an INSERT (``… FOR KEY SHARE OF x``):
+#: reads (SELECT) and writes (everything else) counted apart.
+APP_QUERIES = r"""
+SELECT coalesce(sum(calls) FILTER (WHERE query ~* '^\s*SELECT'), 0),
+       coalesce(sum(calls) FILTER (WHERE query !~* '^\s*SELECT'), 0)
+FROM pg_stat_statements
+WHERE query ~ '"(accounts|teams|posts|shop|analytics|platform|auth|django)_'
+  AND query !~ 'FOR KEY SHARE OF x$'
+"""
+
+
+@dataclass
+class Tally:
+    reads: int = 0
+    writes: int = 0
+    errors: int = 0
+    violations: int = 0
+    latencies: list[float] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, kind: str, seconds: float, ok: bool) -> None:
+        with self.lock:
+            setattr(self, kind, getattr(self, kind) + 1)
+            self.latencies.append(seconds)
+            self.errors += 0 if ok else 1
+
+
+def run(*, seconds: float, quick: bool = False) -> Report:
+    with bench_stack("tier2", "replica") as stack:
+        base = stack.url().rstrip("/")
+        posts = [p["id"] for p in httpx.get(base + "/api/v1/feed", timeout=30).json()["items"]]
+        tokens = probe(stack, "tokens", str(USERS))
+        # A token's first use stamps last_used_at (a write, then at most once a minute): do it
+        # before measuring, as in a steady state, and let those pins lapse.
+        for token in tokens:
+            httpx.get(base + "/api/v1/feed", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        time.sleep(1.5)
+        servers = {"primary": stack.ctx.port("PG_PORT"), "replica": stack.ctx.port("REPLICA_PORT")}
+        for port in servers.values():
+            _statements(port, reset=True)
+        tally, stop = Tally(), threading.Event()
+        lag = _LagSampler(servers["primary"], servers["replica"])
+        users = [threading.Thread(target=_user, args=(base, posts, token, tally, stop)) for token in tokens]
+        lag.start()
+        for user in users:
+            user.start()
+        time.sleep(max(seconds, 3))
+        stop.set()
+        for user in users:
+            user.join()
+        lag.stop()
+        queries = {name: _statements(port) for name, port in servers.items()}
+    reads_total = sum(q["reads"] for q in queries.values()) or 1
+    all_total = sum(q["reads"] + q["writes"] for q in queries.values()) or 1
+    share = queries["replica"]["reads"] / reads_total
+    requests = tally.reads + tally.writes
+    lags = sorted(lag.samples) or [0.0]
+    p50, p99 = _percentile(lags, 50) * 1000, _percentile(lags, 99) * 1000
+    latencies = sorted(tally.latencies) or [0.0]
+    return Report(
+        scenario="replica",
+        columns=["server", "reads (SELECT)", "share of reads", "writes", "share of all queries"],
+        rows=[
+            [
+                name,
+                q["reads"],
+                f"{q['reads'] / reads_total:.1%}",
+                q["writes"],
+                f"{(q['reads'] + q['writes']) / all_total:.1%}",
+            ]
+            for name, q in queries.items()
+        ],
+        ratio=share,
+        ratio_label="share of the app's reads (SELECT) served by the replica (target ≥ 0.80)",
+        notes=[
+            f"{len(tokens)} users for {max(seconds, 3):.0f}s: {requests} requests, "
+            f"{tally.reads / max(1, requests):.0%} reads; {tally.errors} failed; "
+            f"request p50 {_percentile(latencies, 50) * 1000:.1f} ms / p99 {_percentile(latencies, 99) * 1000:.1f} ms",
+            f"replication lag over {len(lag.samples)} samples: p50 {p50:.1f} ms, p99 {p99:.1f} ms "
+            f"(max {lags[-1] * 1000:.1f} ms)",
+            f"read-your-writes violations: {tally.violations} of {tally.writes} writes read back",
+            "writes include one page-view INSERT per page read (the analytics job, on the bulk worker)",
+        ],
+        figures={
+            "queries": queries,
+            "share": share,
+            "requests": requests,
+            "reads": tally.reads,
+            "writes": tally.writes,
+            "errors": tally.errors,
+            "violations": tally.violations,
+            "lag_ms": {"p50": p50, "p99": p99, "max": lags[-1] * 1000, "samples": len(lag.samples)},
+        },
+        chart=[(f"{name} reads", float(q["reads"])) for name, q in queries.items()],
+        chart_unit="SELECT statements",
+    )
+
+
+def _user(base: str, posts: list[int], token: str, tally: Tally, stop: threading.Event) -> None:
+    rng = random.Random()
+    headers = {"Authorization": f"Bearer {token}"}
+    # Idle connections are dropped before gunicorn's 2 s keep-alive ends, so a request never
+    # races the server closing the connection it is sent on (browsers retry those; httpx does not).
+    limits = httpx.Limits(keepalive_expiry=1.0)
+    # verify=False: plain HTTP on loopback; skips loading CA certificates for each of many clients.
+    with httpx.Client(base_url=base, timeout=30, headers=headers, limits=limits, verify=False) as client:  # noqa: S501
+        while not stop.wait(rng.uniform(*THINK_SECONDS)):
+            try:
+                _act(client, rng, posts, tally)
+            except httpx.TransportError:
+                tally.add("reads", 0.0, ok=False)
+
+
+def _act(client: httpx.Client, rng: random.Random, posts: list[int], tally: Tally) -> None:
+    """One action of a user: usually a read, sometimes a comment read straight back."""
+    if rng.random() < WRITE_SHARE:
+        _write_and_read_back(client, rng.choice(posts), f"bench {rng.getrandbits(64):x}", tally)
+        return
+    path = rng.choice(
+        [
+            "/api/v1/feed",
+            f"/api/v1/feed?page={rng.randint(1, 3)}",
+            f"/api/v1/posts/{rng.choice(posts)}",
+            "/api/v1/products",
+        ]
+    )
+    started = time.perf_counter()
+    response = client.get(path)
+    tally.add("reads", time.perf_counter() - started, response.status_code == 200)
+
+
+def _write_and_read_back(client: httpx.Client, post: int, body: str, tally: Tally) -> None:
+    """Comment, then read the post back at once: the comment must be there."""
+    started = time.perf_counter()
+    created = client.post(f"/api/v1/posts/{post}/comments", json={"body": body})
+    tally.add("writes", time.perf_counter() - started, created.status_code == 201)
+    started = time.perf_counter()
+    back = client.get(f"/api/v1/posts/{post}")
+    tally.add("reads", time.perf_counter() - started, back.status_code == 200)
+    if created.status_code == 201 and body not in {c["body"] for c in back.json().get("comments", [])}:
+        with tally.lock:
+            tally.violations += 1
+
+
+def _statements(port: int, *, reset: bool = False) -> dict[str, int]:
+    """Calls of the app's statements on one server since the last reset: reads and writes."""
+    dsn = f"host=127.0.0.1 port={port} user=postgres dbname=milestones"
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        if reset:
+            connection.execute("SELECT pg_stat_statements_reset()")
+            return {}
+        reads, writes = connection.execute(APP_QUERIES).fetchone()
+        return {"reads": int(reads), "writes": int(writes)}
+
+
+class _LagSampler:
+    """Every 100 ms: note the primary's WAL position, time how long until the standby replays it."""
+
+    def __init__(self, primary_port: int, replica_port: int) -> None:
+        self.ports = (primary_port, replica_port)
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        primary_dsn, replica_dsn = (f"host=127.0.0.1 port={p} user=postgres dbname=postgres" for p in self.ports)
+        with (
+            psycopg.connect(primary_dsn, autocommit=True) as primary,
+            psycopg.connect(replica_dsn, autocommit=True) as replica,
+        ):
+            while not self._stop.is_set():
+                (position,) = primary.execute("SELECT pg_current_wal_lsn()").fetchone()
+                started = time.perf_counter()
+                while not replica.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [position]).fetchone()[0]:
+                    time.sleep(0.001)
+                self.samples.append(time.perf_counter() - started)
+                time.sleep(0.1)
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[int(pct) - 1]

@@ -1,0 +1,95 @@
+"""tier2 serves through HAProxy in front of two app instances, and `make deploy` rolls them
+one at a time without losing a request."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import httpx
+import pytest
+
+from app.runner import processes
+from app.runner.deploy import rolling_restart
+from app.runner.loadbalancer import LoadBalancer
+from app.runner.services import Web
+
+pytestmark = pytest.mark.stack
+
+
+def _parts(stack) -> tuple[LoadBalancer, Web]:  # type: ignore[no-untyped-def]
+    balancer = next(s for s in stack.services if isinstance(s, LoadBalancer))
+    web = next(s for s in stack.services if isinstance(s, Web))
+    return balancer, web
+
+
+class SteadyLoad:
+    """Two clients requesting the feed back to back until stopped; every answer is recorded."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.statuses: list[int | str] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run) for _ in range(2)]
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=30) as client:
+            while not self._stop.is_set():
+                try:
+                    self.statuses.append(client.get(self.url).status_code)
+                except httpx.TransportError as exc:
+                    self.statuses.append(type(exc).__name__)
+
+    def __enter__(self) -> SteadyLoad:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+
+def test_both_instances_serve_behind_the_load_balancer(tier_stack):
+    balancer, web = _parts(tier_stack)
+    assert [i.name for i in web.instances(tier_stack.ctx)] == ["web-1", "web-2"]
+    for _ in range(8):
+        assert httpx.get(tier_stack.url(), timeout=10).status_code == 200
+    servers = balancer.servers(tier_stack.ctx)
+    assert {name: row["status"] for name, row in servers.items()} == {"web-1": "UP", "web-2": "UP"}
+    assert all(int(row["stot"]) > 0 for row in servers.values()), "both instances took requests"
+
+
+def test_an_instance_that_dies_is_routed_around(tier_stack):
+    balancer, web = _parts(tier_stack)
+    ctx = tier_stack.ctx
+    first = web.instances(ctx)[0]
+    first.stop(ctx)
+    try:
+        # A refused connection is retried on the other instance at once; the checks then take it out.
+        assert [httpx.get(tier_stack.url(), timeout=10).status_code for _ in range(10)] == [200] * 10
+        processes.wait_until(
+            lambda: balancer.servers(ctx)["web-1"]["status"].startswith("DOWN"), timeout=10, what="web-1 down"
+        )
+    finally:
+        first.start(ctx)
+    processes.wait_until(lambda: balancer.servers(ctx)["web-1"]["status"] == "UP", timeout=20, what="web-1 up")
+
+
+def test_a_rolling_deploy_loses_no_request(tier_stack):
+    balancer, web = _parts(tier_stack)
+    ctx = tier_stack.ctx
+    before = {i.name: processes.read_pid(i.pidfile(ctx)) for i in web.instances(ctx)}
+    lines: list[str] = []
+    with SteadyLoad(tier_stack.url()) as load:
+        time.sleep(1)
+        rolling_restart(tier_stack, say=lines.append)
+        time.sleep(1)
+    after = {i.name: processes.read_pid(i.pidfile(ctx)) for i in web.instances(ctx)}
+    assert all(before[name] != after[name] for name in before), "every instance was restarted"
+    assert len(load.statuses) > 20
+    assert [s for s in load.statuses if s != 200] == []
+    assert any("web-1: drained" in line for line in lines)
+    assert any("web-2: back in the pool" in line for line in lines)
+    assert {row["status"] for row in balancer.servers(ctx).values()} == {"UP"}

@@ -1,0 +1,213 @@
+"""tier2 reads from a streaming replica: the router's rules, against the real primary and standby.
+
+Replay is paused on the standby (``pg_wal_replay_pause()``) to make it stale on purpose:
+then a read that reaches it cannot see a write that has just happened, which is how these
+tests tell which server answered.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import psycopg
+import pytest
+from django.db import connections, router, transaction
+from django.test import Client
+
+from app.platform import replica_health
+from app.platform.routing import PIN_COOKIE, primary
+from app.posts.models import Post
+from tests.factories import PostFactory, UserFactory
+from tests.tier1.conftest import eventually
+
+JSON = "application/json"
+
+
+def _dsn(stack, port_name: str) -> str:  # type: ignore[no-untyped-def]
+    return f"host=127.0.0.1 port={stack.ctx.port(port_name)} user=postgres dbname=postgres"
+
+
+def caught_up(stack) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the standby has replayed everything the primary has written so far."""
+    with psycopg.connect(_dsn(stack, "PG_PORT"), autocommit=True) as primary_db:
+        target = primary_db.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
+    with psycopg.connect(_dsn(stack, "REPLICA_PORT"), autocommit=True) as standby:
+        eventually(
+            lambda: standby.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [target]).fetchone()[0],
+            what="the replica to catch up",
+        )
+
+
+@contextmanager
+def replay_paused(stack) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """The standby keeps receiving WAL but stops applying it, so it falls behind on purpose."""
+    caught_up(stack)
+    with psycopg.connect(_dsn(stack, "REPLICA_PORT"), autocommit=True) as standby:
+        standby.execute("SELECT pg_wal_replay_pause()")
+        try:
+            yield
+        finally:
+            standby.execute("SELECT pg_wal_replay_resume()")
+    caught_up(stack)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_replica_marks() -> Iterator[None]:
+    replica_health.reset()
+    yield
+    replica_health.reset()
+
+
+def in_new_context(func, *args):  # type: ignore[no-untyped-def]
+    """Run ``func`` as a new request would: no pin, no earlier write in this thread."""
+    return contextvars.Context().run(func, *args)
+
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True, databases=["default", "replica"]),
+    pytest.mark.usefixtures("inline_jobs"),
+]
+
+
+def test_reads_go_to_the_replica_and_writes_to_the_primary():
+    assert in_new_context(router.db_for_read, Post) == "replica"
+    assert in_new_context(router.db_for_write, Post) == "default"
+    assert connections["replica"].cursor().execute("SELECT pg_is_in_recovery()").fetchone()[0] is True
+
+
+def test_reads_inside_a_transaction_or_a_job_stay_on_the_primary():
+    def routed() -> tuple[str, str, str]:
+        with transaction.atomic():
+            inside = router.db_for_read(Post)
+        with primary():
+            job = router.db_for_read(Post)
+        return inside, job, router.db_for_read(Post)
+
+    assert in_new_context(routed) == ("default", "default", "replica")
+
+
+def test_a_read_after_a_write_in_the_same_request_stays_on_the_primary():
+    def routed() -> tuple[str, str]:
+        before = router.db_for_read(Post)
+        router.db_for_write(Post)
+        return before, router.db_for_read(Post)
+
+    assert in_new_context(routed) == ("replica", "default")
+
+
+def test_migrations_never_run_on_the_replica():
+    assert router.allow_migrate("replica", "posts", model_name="post") is False
+    assert router.allow_migrate_model("replica", Post) is False
+    assert router.allow_migrate_model("default", Post) is True
+
+
+def _token_client(user) -> tuple[Client, dict[str, str]]:  # type: ignore[no-untyped-def]
+    from app.accounts.services import api_token_create
+
+    return Client(), {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(user=user, name='t')[1]}"}
+
+
+def test_a_writer_reads_its_own_write_while_the_replica_lags(tier_services, settings):
+    settings.REPLICA_ROUTING = {**settings.REPLICA_ROUTING, "MAX_LAG_SECONDS": 3600}  # keep using the stale replica
+    post = PostFactory()
+    writer, headers = _token_client(UserFactory())
+    writer.get("/api/v1/feed", **headers)  # the token's first use stamps last_used_at (a write)
+    writer.cookies.pop(PIN_COOKIE, None)
+    with replay_paused(tier_services):
+        created = writer.post(f"/api/v1/posts/{post.pk}/comments", {"body": "mine"}, content_type=JSON, **headers)
+        assert created.status_code == 201, created.content
+        assert PIN_COOKIE in created.cookies
+        # The writer is pinned to the primary and sees its comment …
+        mine = writer.get(f"/api/v1/posts/{post.pk}", **headers).json()
+        assert [c["body"] for c in mine["comments"]] == ["mine"]
+        # … while a reader without the pin is served by the stale replica, which has not replayed it.
+        assert Client().get(f"/api/v1/posts/{post.pk}").json()["comments"] == []
+        assert replica_health.report()["replica"]["usable"] is True
+    assert [c["body"] for c in Client().get(f"/api/v1/posts/{post.pk}").json()["comments"]] == ["mine"]
+
+
+def test_the_pin_expires_after_the_window(tier_services, settings):
+    settings.REPLICA_ROUTING = {**settings.REPLICA_ROUTING, "PIN_SECONDS": 0.5}
+    post = PostFactory()
+    caught_up(tier_services)
+    writer, headers = _token_client(UserFactory())
+    assert writer.post(f"/api/v1/posts/{post.pk}/comments", {"body": "x"}, content_type=JSON, **headers).status_code
+    pin = float(writer.cookies[PIN_COOKIE].value)
+    assert 0 < pin - time.time() <= 0.5
+    # A forged far-future pin is capped to the window, so a client cannot keep itself on the primary.
+    writer.cookies[PIN_COOKIE] = str(time.time() + 86_400)
+    assert writer.get("/api/v1/feed").status_code == 200
+
+
+def test_a_lagging_replica_is_skipped_and_used_again_once_it_catches_up(tier_services, settings, caplog):
+    settings.REPLICA_ROUTING = {**settings.REPLICA_ROUTING, "MAX_LAG_SECONDS": 0.3, "CHECK_SECONDS": 0.1}
+    post = PostFactory()
+    with replay_paused(tier_services):
+        Post.objects.filter(pk=post.pk).update(title="changed on the primary")
+        time.sleep(0.6)
+        # Lag is now past the limit: once a second probe confirms it, reads fall back to the primary.
+        eventually(
+            lambda: Client().get(f"/api/v1/posts/{post.pk}").json()["title"] == "changed on the primary",
+            timeout=5,
+            what="reads to move to the primary",
+        )
+        state = replica_health.report()["replica"]
+        assert state["usable"] is False
+        assert state["reason"].startswith("lagging")
+        assert state["reads_sent_to_primary"]["lagging"] >= 1
+        assert "replica replica skipped" in caplog.text
+    time.sleep(0.2)
+    assert Client().get(f"/api/v1/posts/{post.pk}").status_code == 200
+    assert replica_health.report()["replica"]["usable"] is True
+    assert "replica replica is back" in caplog.text
+
+
+def _replica(stack):  # type: ignore[no-untyped-def]
+    return next(s for s in stack.services if s.name == "replica")
+
+
+@pytest.mark.stack
+def test_with_the_replica_stopped_the_site_still_serves_every_page(tier_stack):
+    base = tier_stack.url().rstrip("/")
+    client = httpx.Client(base_url=base, timeout=15, follow_redirects=True)
+    login = client.get("/accounts/login/")
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text).group(1)
+    client.post("/accounts/login/", data={"username": "demo", "password": "demo12345", "csrfmiddlewaretoken": csrf})
+    pages = ["/", "/shop/", "/teams/", "/orders/", "/api/v1/feed", "/api/v1/products", "/api/v1/orders"]
+    html = client.get("/").text + client.get("/shop/").text + client.get("/teams/").text + client.get("/orders/").text
+    for pattern in (
+        r'href="(/posts/\d+/)"',
+        r'href="(/shop/[\w-]+/[\w-]+/)"',
+        r'href="(/teams/[\w-]+/)"',
+        r'href="(/orders/\d+/)"',
+    ):
+        found = re.search(pattern, html)
+        assert found, f"no link matching {pattern}"
+        pages.append(found.group(1))
+    pages.append(
+        re.sub(
+            r"^/teams/([\w-]+)/$",
+            r"/teams/\1/dashboard/",
+            next(p for p in pages if p.startswith("/teams/") and p != "/teams/"),
+        )
+    )
+    assert {page: client.get(page).status_code for page in pages} == dict.fromkeys(pages, 200)
+
+    service, ctx = _replica(tier_stack), tier_stack.ctx
+    service.stop(ctx)
+    try:
+        eventually(lambda: service.status(ctx) == "stopped", what="the replica to stop")
+        # Each app process notices at its next probe (REPLICA_ROUTING["CHECK_SECONDS"] = 1).
+        time.sleep(1.5)
+        served = {page: client.get(page).status_code for page in pages}
+        assert served == dict.fromkeys(pages, 200)
+        client.cookies.clear()
+        assert client.get("/").status_code == 200
+    finally:
+        service.start(ctx)
+    client.close()
