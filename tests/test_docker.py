@@ -77,7 +77,6 @@ def test_tier2_balances_two_app_instances_through_haproxy_polling_readyz():
 def test_the_helper_scripts_the_containers_run_are_executable():
     for script in [
         "entrypoint.sh",
-        "postgres/allow-replication.sh",
         "postgres/replica-entrypoint.sh",
         "pgbouncer/entrypoint.sh",
     ]:

@@ -32,5 +32,17 @@ def test_readyz_is_503_with_the_reason_when_a_check_fails(client, settings):
     assert (failed["ok"], failed["error"]) == (False, "ConnectionError: nobody home")
 
 
+@pytest.mark.django_db
+def test_readyz_can_be_asked_about_some_checks_only(client, settings):
+    """What a load balancer asks: can this instance serve, whatever a shared broker is doing."""
+    settings.READINESS_CHECKS = [*settings.READINESS_CHECKS, "tests.test_health.unreachable"]
+    response = client.get("/readyz?only=database")
+    assert response.status_code == 200
+    assert set(response.json()["checks"]) == {"database"}
+    unknown = client.get("/readyz?only=database,nope")
+    assert unknown.status_code == 400
+    assert "nope" in unknown.json()["detail"]
+
+
 def unreachable() -> None:
     raise ConnectionError("nobody home")

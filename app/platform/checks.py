@@ -42,12 +42,15 @@ def check_replica_routing(app_configs: Any = None, **kwargs: Any) -> list[Error]
     errors = []
     if routing["ALIAS"] not in settings.DATABASES:
         errors.append(Error(f"REPLICA_ROUTING names alias {routing['ALIAS']!r}, not in DATABASES.", id="platform.E004"))
-    if float(routing["PIN_SECONDS"]) < float(routing["MAX_LAG_SECONDS"]):
+    from app.platform.replica_health import CONFIRM_SECONDS
+
+    noticed = float(routing["MAX_LAG_SECONDS"]) + float(routing["CHECK_SECONDS"]) + CONFIRM_SECONDS
+    if float(routing["PIN_SECONDS"]) < noticed:
         errors.append(
             Error(
-                "REPLICA_ROUTING['PIN_SECONDS'] is shorter than MAX_LAG_SECONDS: a client could read from a replica"
-                " that has not yet replayed its own write.",
-                hint="Make PIN_SECONDS at least MAX_LAG_SECONDS.",
+                f"REPLICA_ROUTING['PIN_SECONDS'] is shorter than {noticed:g} s, the time it can take to notice a"
+                " replica that stopped replaying: a client could read from one that has not replayed its own write.",
+                hint="Make PIN_SECONDS at least MAX_LAG_SECONDS + CHECK_SECONDS + 0.25.",
                 id="platform.E005",
             )
         )

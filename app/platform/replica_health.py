@@ -1,9 +1,9 @@
 """Is the replica fit to serve reads? Probed at most once a second per app process.
 
 The probe opens its own short connection straight to the standby (not through its
-PgBouncer) with a one-second connect timeout. Through the pooler, a query sent while the
-standby is down waits in PgBouncer's queue for ``query_wait_timeout``; straight to the
-server, a dead standby refuses at once and a hung one times out in a second. The probe's
+PgBouncer). Through the pooler, a query sent while the standby is down waits in
+PgBouncer's queue for ``query_wait_timeout``; straight to the server, a dead standby
+refuses at once and a hung one times out (2 s to connect, 1 s for the query). The probe's
 one query also says how far behind the standby is. Requests only read the cached mark,
 so routing costs no round trip; while one thread probes, the others use the last mark.
 
@@ -27,15 +27,19 @@ from django.conf import settings
 
 logger = logging.getLogger("milestones.replica")
 
-#: Seconds the replica is behind: 0 when it has replayed all it received, else the age of
-#: the last transaction it replayed (which would grow forever on an idle primary otherwise).
-#: NULL when the server is not a standby (it was promoted, or the address is wrong).
+#: Is it a standby; is its WAL receiver streaming from the primary (a standby that lost its
+#: primary has replayed all it received and would otherwise look "0 s behind" forever; a role
+#: without pg_read_all_stats sees the receiver's row but not its status: NULL, not "down");
+#: and how many seconds behind: 0 when it has replayed all it received, else the age of the
+#: last transaction it replayed (which would grow forever on an idle primary otherwise).
 LAG_SQL = """
-SELECT CASE
-    WHEN NOT pg_is_in_recovery() THEN NULL
-    WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
-    ELSE GREATEST(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)
-END
+SELECT pg_is_in_recovery(),
+       (SELECT count(*) FROM pg_stat_wal_receiver) > 0
+           AND coalesce((SELECT status FROM pg_stat_wal_receiver), 'streaming') = 'streaming',
+       CASE
+           WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+           ELSE GREATEST(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)
+       END
 """
 
 
@@ -83,13 +87,13 @@ def _probe(alias: str, state: ReplicaState) -> None:
     state.probes += 1
     try:
         with psycopg.connect(**_probe_params(alias), autocommit=True) as connection:
-            lag = connection.execute(LAG_SQL).fetchone()[0]
+            standby, streaming, lag = connection.execute(LAG_SQL).fetchone()
     except psycopg.Error as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-        _mark(alias, state, False, f"down: {message}", retry_after=limits["RETRY_SECONDS"])
+        _mark(alias, state, False, f"down: {_first_line(exc)}", retry_after=limits["RETRY_SECONDS"])
         return
-    if lag is None:
-        _mark(alias, state, False, "down: the server is not a standby", retry_after=limits["RETRY_SECONDS"])
+    if not standby or not streaming:
+        problem = "is not a standby (promoted?)" if not standby else "is not streaming from the primary"
+        _mark(alias, state, False, f"down: the server {problem}", retry_after=limits["RETRY_SECONDS"])
         return
     state.lag_seconds = float(lag)
     if state.lag_seconds > limits["MAX_LAG_SECONDS"]:
@@ -117,8 +121,20 @@ def _probe_params(alias: str) -> dict[str, Any]:
         "user": database["USER"],
         "password": database["PASSWORD"],
         "dbname": database["NAME"],
-        "connect_timeout": 1,
+        # psycopg waits at least 2 s for a connection; the query itself gets one second.
+        "connect_timeout": 2,
+        "options": "-c statement_timeout=1000",
     }
+
+
+def mark_down(alias: str, error: BaseException) -> None:
+    """A query on the replica failed between probes: skip it until the next probe after RETRY_SECONDS."""
+    _mark(alias, _state(alias), False, f"down: {_first_line(error)}", retry_after=_limits()["RETRY_SECONDS"])
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else repr(error)
 
 
 def _mark(alias: str, state: ReplicaState, ok: bool, reason: str, *, retry_after: float) -> None:

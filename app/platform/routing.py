@@ -5,13 +5,17 @@ write that has already happened. The router sends a read to the primary instead 
 
 * it runs inside a transaction (``atomic``): the transaction must see its own writes,
   and a SELECT … FOR UPDATE must lock the rows it will change;
+* the request is not a read (POST, PUT, PATCH, DELETE): what it reads it is about to
+  change, and a stale read there would be written back as a lost update;
 * the same request has already written;
 * the client wrote within the last ``REPLICA_ROUTING["PIN_SECONDS"]`` (read-your-writes):
   ``ReadYourWritesMiddleware`` gives a client that wrote a cookie saying until when its
   reads stay on the primary, so the pin holds on any app instance behind the load balancer;
 * code asked for it (``with primary():``, as every job does, because a job usually
   reads what the request that enqueued it has just written);
-* the replica is down or lagging (app/platform/replica_health.py).
+* the replica is down or lagging (app/platform/replica_health.py). A read request whose
+  replica query fails anyway (it died since the last probe) is marked down and run again,
+  once, on the primary, so the client gets its page.
 
 Django consults the router for every query (``DATABASE_ROUTERS``); views never name a database.
 """
@@ -26,7 +30,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
-from django.db import connections
+from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse
 
 from app.platform import replica_health
@@ -34,6 +38,7 @@ from app.platform import replica_health
 PRIMARY = "default"
 #: The cookie holding the time (epoch seconds) until which this client's reads stay on the primary.
 PIN_COOKIE = "primary_until"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 _pinned: ContextVar[bool] = ContextVar("milestones_reads_on_primary", default=False)
 _wrote: ContextVar[bool] = ContextVar("milestones_request_wrote", default=False)
@@ -93,7 +98,7 @@ class ReadYourWritesMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         window = float(settings.REPLICA_ROUTING["PIN_SECONDS"])
         now = time.time()
-        pinned = now < _pinned_until(request, limit=now + window)
+        pinned = request.method not in SAFE_METHODS or now < _pinned_until(request, limit=now + window)
         tokens = (_pinned.set(pinned), _wrote.set(False))
         try:
             response = self.get_response(request)
@@ -102,15 +107,30 @@ class ReadYourWritesMiddleware:
             _pinned.reset(tokens[0])
             _wrote.reset(tokens[1])
         if wrote and window > 0:
+            # Counted from the end of the request: its writes are committed by now.
+            until = time.time() + window
             response.set_cookie(
                 PIN_COOKIE,
-                f"{now + window:.3f}",
+                f"{until:.3f}",
                 max_age=math.ceil(window),
                 httponly=True,
                 samesite="Lax",
                 secure=request.is_secure(),
             )
         return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """The replica failed under a read request: mark it down and serve the request from the primary."""
+        alias = replica_alias()
+        if not isinstance(exception, OperationalError | InterfaceError) or not connections[alias].errors_occurred:
+            return None
+        replica_health.mark_down(alias, exception)
+        connections[alias].close()
+        if request.method not in SAFE_METHODS or getattr(request, "_replica_retried", False):
+            return None
+        request._replica_retried = True  # type: ignore[attr-defined]
+        with primary():
+            return self.get_response(request)
 
 
 def _pinned_until(request: HttpRequest, *, limit: float) -> float:

@@ -43,11 +43,9 @@ def rolling_restart(stack: Stack, *, say: Callable[[str], None] = print) -> None
 def _roll(balancer: LoadBalancer, instance: AppInstance, ctx: Context, say: Callable[[str], None]) -> None:
     """Out of the pool, drained, restarted, ready, back in the pool and seen up."""
     url = f"http://127.0.0.1:{instance.port(ctx)}/readyz"
-    # Only take one out while every other one is serving.
+    # Only take one out while every other one is serving and passing its checks ("UP", not "UP 1/3").
     processes.wait_until(
-        lambda: all(
-            row["status"].startswith("UP") for name, row in balancer.servers(ctx).items() if name != instance.name
-        ),
+        lambda: all(row["status"] == "UP" for name, row in balancer.servers(ctx).items() if name != instance.name),
         timeout=READY_TIMEOUT,
         what=f"every instance but {instance.name} to be up",
     )
@@ -59,15 +57,20 @@ def _roll(balancer: LoadBalancer, instance: AppInstance, ctx: Context, say: Call
             timeout=DRAIN_TIMEOUT,
             what=f"{instance.name} to finish its requests",
         )
-        say(f"  {instance.name}: drained; restarting …")
-        instance.stop(ctx)
+    except RunnerError:
+        balancer.set_state(ctx, instance.name, "ready")  # still the old code, still serving: keep it
+        raise
+    say(f"  {instance.name}: drained; restarting …")
+    instance.stop(ctx)
+    try:
         instance.start(ctx)
         processes.wait_until(lambda: processes.http_ok(url), timeout=READY_TIMEOUT, what=f"{instance.name} to be ready")
-    finally:
-        # Back in the pool even if something failed: HAProxy's checks keep a broken one out.
-        balancer.set_state(ctx, instance.name, "ready")
+    except RunnerError as exc:
+        # The new code does not come up: it stays out of the pool; the others serve meanwhile.
+        raise RunnerError(f"{instance.name} stays out of the load balancer's pool: {exc}") from exc
+    balancer.set_state(ctx, instance.name, "ready")
     processes.wait_until(
-        lambda: balancer.servers(ctx)[instance.name]["status"].startswith("UP"),
+        lambda: balancer.servers(ctx)[instance.name]["status"] == "UP",
         timeout=READY_TIMEOUT,
         what=f"the load balancer to see {instance.name} up",
     )

@@ -62,9 +62,9 @@ class LoadBalancer(Daemon):
                 "    timeout server 60s",
                 # A request waiting for a free instance gets a 503 after this, not a hang.
                 "    timeout queue 30s",
-                # A connection refused by one instance is retried on the other.
+                # A connection refused by one instance is retried on the other at once.
                 "    retries 2",
-                "    option redispatch",
+                "    option redispatch 1",
                 "",
                 "frontend web",
                 f"    bind 127.0.0.1:{ctx.port('WEB_PORT')}",
@@ -77,9 +77,10 @@ class LoadBalancer(Daemon):
                 "    option http-server-close",
                 # Active checks every second: an instance whose /readyz fails three times in a row
                 # leaves the pool, two passes bring it back. A check waits up to 3 s, because under
-                # load /readyz queues behind the requests the instance is already serving.
+                # load /readyz queues behind the requests the instance is already serving. Only the
+                # database counts: a broker outage hits every instance alike and they all survive it.
                 "    option httpchk",
-                "    http-check send meth GET uri /readyz ver HTTP/1.1 hdr Host 127.0.0.1",
+                "    http-check send meth GET uri /readyz?only=database ver HTTP/1.1 hdr Host 127.0.0.1",
                 "    http-check expect status 200",
                 "    timeout check 3s",
                 "    default-server inter 1s fall 3 rise 2",

@@ -9,13 +9,9 @@ its own port; the app's router decides which reads go there (app/platform/routin
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
-from app.runner import processes
 from app.runner.pgbouncer import PgBouncer
 from app.runner.processes import RunnerError
-from app.runner.services import PG_BIN, Context, Postgres
+from app.runner.services import Context, Postgres
 
 #: The replication slot on the primary that holds WAL for this standby.
 SLOT = "milestones_replica"
@@ -51,29 +47,17 @@ class Replica(Postgres):
                 )
         except psycopg.OperationalError as exc:
             raise RunnerError(f"the replica needs the primary running on port {ctx.port('PG_PORT')}: {exc}") from exc
-        shutil.rmtree(data, ignore_errors=True)
-        data.mkdir(parents=True)
-        user = self.run_as(ctx)
-        if user:
-            processes.make_traversable(data.parent, user)
-            shutil.chown(data, user, user)
-        data.chmod(0o700)
-        result = subprocess.run(
+        self.empty_data_dir(ctx)
+        self.run_tool(
+            ctx,
+            "pg_basebackup",
             [
-                str(PG_BIN / "pg_basebackup"),
                 *("-h", "127.0.0.1", "-p", str(ctx.port("PG_PORT")), "-U", "postgres"),
                 *("-D", str(data)),
                 # -R: write standby.signal and primary_conninfo; -C -S: create the slot; -X stream: WAL alongside.
                 *("-R", "-C", "-S", SLOT, "-X", "stream", "--checkpoint=fast"),
             ],
-            capture_output=True,
-            text=True,
-            user=user,
-            group=user,
-            extra_groups=[] if user else None,
         )
-        if result.returncode != 0:
-            raise RunnerError(f"pg_basebackup failed:\n{result.stdout}{result.stderr}")
         marker.write_text(system_id)
 
     def extra_settings(self, ctx: Context) -> dict[str, str]:
@@ -101,4 +85,4 @@ class ReplicaPgBouncer(PgBouncer):
     #: Fail fast when the standby is down: a query that raced the app's probe (app/platform/
     #: replica_health.py) gets an error in seconds instead of waiting in the queue.
     server_connect_timeout = 2
-    query_wait_timeout = 3
+    query_wait_timeout = 2

@@ -266,7 +266,30 @@ class AppInstance(Daemon):
         return f"http://127.0.0.1:{self.port(ctx)}/"
 
 
-class Web(Service):
+class Group(Service):
+    """Several daemons of one kind (app instances, workers), started in order and stopped together."""
+
+    def members(self, ctx: Context) -> list[Daemon]:
+        raise NotImplementedError
+
+    def start(self, ctx: Context) -> None:
+        for member in self.members(ctx):
+            member.start(ctx)
+
+    def stop(self, ctx: Context) -> bool:
+        return any([member.stop(ctx) for member in self.members(ctx)])
+
+    def status(self, ctx: Context) -> str:
+        members = self.members(ctx)
+        if len(members) == 1 and members[0].name == self.name:
+            return members[0].status(ctx)
+        return "; ".join(f"{m.name} {m.status(ctx)}" for m in members)
+
+    def address(self, ctx: Context) -> str:
+        return "; ".join(m.address(ctx) for m in self.members(ctx))
+
+
+class Web(Group):
     """The app's gunicorn instances: one on ``WEB_PORT``, or, where the tier's ``WEB_SERVER`` asks
     for several, ``web-1`` … ``web-N`` on ``WEB_INSTANCE_PORT`` and up, behind the load balancer."""
 
@@ -278,21 +301,8 @@ class Web(Service):
             return [AppInstance()]
         return [AppInstance(f"web-{n}", "WEB_INSTANCE_PORT", n - 1) for n in range(1, count + 1)]
 
-    def start(self, ctx: Context) -> None:
-        for instance in self.instances(ctx):
-            instance.start(ctx)
-
-    def stop(self, ctx: Context) -> bool:
-        return any([instance.stop(ctx) for instance in self.instances(ctx)])
-
-    def status(self, ctx: Context) -> str:
-        instances = self.instances(ctx)
-        if len(instances) == 1:
-            return instances[0].status(ctx)
-        return "; ".join(f"{i.name} {i.status(ctx)}" for i in instances)
-
-    def address(self, ctx: Context) -> str:
-        return "; ".join(i.address(ctx) for i in self.instances(ctx))
+    def members(self, ctx: Context) -> list[Daemon]:
+        return list(self.instances(ctx))
 
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -322,24 +332,28 @@ class Postgres(Daemon):
         data = self.data_dir(ctx)
         if (data / "PG_VERSION").exists():
             return
-        data.mkdir(parents=True, exist_ok=True)
+        self.empty_data_dir(ctx)
+        self.run_tool(
+            ctx, "initdb", ["-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]
+        )
+
+    def empty_data_dir(self, ctx: Context) -> Path:
+        """An empty data folder that the server's account owns, mode 0700 as PostgreSQL insists."""
+        data = self.data_dir(ctx)
+        shutil.rmtree(data, ignore_errors=True)
+        data.mkdir(parents=True)
         user = self.run_as(ctx)
         if user:
             processes.make_traversable(data.parent, user)
             shutil.chown(data, user, user)
         data.chmod(0o700)
+        return data
+
+    def run_tool(self, ctx: Context, program: str, arguments: list[str]) -> None:
+        """Run one of PostgreSQL's programs (initdb, pg_basebackup) as the account the server runs as."""
+        user = self.run_as(ctx)
         result = subprocess.run(
-            [
-                str(PG_BIN / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--locale=C.UTF-8",
-            ],
+            [str(PG_BIN / program), *arguments],
             capture_output=True,
             text=True,
             user=user,
@@ -347,7 +361,7 @@ class Postgres(Daemon):
             extra_groups=[] if user else None,
         )
         if result.returncode != 0:
-            raise RunnerError(f"initdb failed:\n{result.stdout}{result.stderr}")
+            raise RunnerError(f"{program} failed:\n{result.stdout}{result.stderr}")
 
     def command(self, ctx: Context) -> list[str]:
         settings = {
@@ -492,23 +506,10 @@ class Worker(Daemon):
         return f"queues {', '.join(self.queues)} × {self.concurrency}"
 
 
-class Workers(Service):
+class Workers(Group):
     """Every worker the tier's ``WORKERS`` setting lists, started and stopped together."""
 
     name = "workers"
 
-    def members(self, ctx: Context) -> list[Worker]:
+    def members(self, ctx: Context) -> list[Daemon]:
         return [Worker(f"worker-{w['name']}", tuple(w["queues"]), w["concurrency"]) for w in ctx.settings.WORKERS]
-
-    def start(self, ctx: Context) -> None:
-        for worker in self.members(ctx):
-            worker.start(ctx)
-
-    def stop(self, ctx: Context) -> bool:
-        return any([worker.stop(ctx) for worker in self.members(ctx)])
-
-    def status(self, ctx: Context) -> str:
-        return "; ".join(f"{w.name} {w.status(ctx)}" for w in self.members(ctx))
-
-    def address(self, ctx: Context) -> str:
-        return "; ".join(w.address(ctx) for w in self.members(ctx))

@@ -2,7 +2,7 @@
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from app.platform.health import run_checks
+from app.platform.health import check_names, run_checks
 
 
 def ping(request: HttpRequest) -> HttpResponse:
@@ -16,8 +16,20 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Readiness: every dependency in ``READINESS_CHECKS`` answers; 503 with the detail if not."""
-    results = run_checks()
+    """Readiness: every dependency in ``READINESS_CHECKS`` answers; 503 with the detail if not.
+
+    ``?only=database`` runs just the named checks: a load balancer asks only about what makes
+    this instance unable to serve, not about a shared broker whose outage every instance
+    survives (jobs not sent are kept as ``failed`` to re-send).
+    """
+    only = [name for name in request.GET.get("only", "").split(",") if name]
+    known = check_names()
+    unknown = sorted(set(only) - set(known))
+    if unknown:
+        return JsonResponse(
+            {"detail": f"Unknown check {', '.join(unknown)}; this tier has {', '.join(known)}."}, status=400
+        )
+    results = run_checks(only=only or None)
     ready = all(result.ok for result in results)
     body = {
         "status": "ready" if ready else "unavailable",

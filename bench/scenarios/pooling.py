@@ -10,13 +10,13 @@ connections the PostgreSQL servers see is sampled during the run.
 from __future__ import annotations
 
 import re
-import threading
 import time
 
 import psycopg
 
 from bench import wrk
 from bench.report import Report
+from bench.sampler import Sampler
 from bench.stacks import bench_stack
 
 TIERS = ("tier1", "tier2")
@@ -65,35 +65,27 @@ def run(*, seconds: float, quick: bool = False) -> Report:
     )
 
 
-class _Peak:
+class _Peak(Sampler):
     """Samples the client connections of each PostgreSQL server (tier2: primary and replica) every
     200 ms, keeping each server's highest; ``value`` is the busiest server's."""
 
     def __init__(self, ports: list[int]) -> None:
         self.ports = ports
         self.peaks = dict.fromkeys(ports, 0)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
+        super().__init__()
 
     @property
     def value(self) -> int:
         return max(self.peaks.values())
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _sample(self) -> None:
+    def sample(self) -> None:
         # Open before the load: once a server is full, a new connection is refused too.
         connections = [
             psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres", autocommit=True)
             for port in self.ports
         ]
         try:
-            while not self._stop.is_set():
+            while not self.stopping:
                 for port, connection in zip(self.ports, connections, strict=True):
                     (count,) = connection.execute(
                         "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"

@@ -3,7 +3,7 @@ and whether anyone failed to read their own write.
 
 Virtual users are threads, each a seeded user with its own API token and cookie jar (as a
 browser has), pausing 1–3 s between actions as a person reading does. Most actions are
-reads (the feed, a post, the products); one in twelve adds a comment and at once reads
+reads (the feed, a post, the products); one in sixteen adds a comment and at once reads
 the post back, which must show it (a read-your-writes violation otherwise), so that user
 is pinned to the primary for ``PIN_SECONDS``. Queries per server come from
 pg_stat_statements on the primary and on the standby (reset before the load; the app's
@@ -23,10 +23,11 @@ import httpx
 import psycopg
 
 from bench.report import Report
+from bench.sampler import Sampler
 from bench.stacks import bench_stack, probe
 
 USERS = 50  # every user the demo data seeds
-WRITE_SHARE = 0.08
+WRITE_SHARE = 1 / 16
 THINK_SECONDS = (1.0, 3.0)
 #: Statements on the app's own tables (Django quotes table names), not monitoring, health
 #: checks or the foreign-key checks PostgreSQL runs inside an INSERT (``… FOR KEY SHARE OF x``):
@@ -184,29 +185,21 @@ def _statements(port: int, *, reset: bool = False) -> dict[str, int]:
         return {"reads": int(reads), "writes": int(writes)}
 
 
-class _LagSampler:
+class _LagSampler(Sampler):
     """Every 100 ms: note the primary's WAL position, time how long until the standby replays it."""
 
     def __init__(self, primary_port: int, replica_port: int) -> None:
         self.ports = (primary_port, replica_port)
         self.samples: list[float] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
+        super().__init__()
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _sample(self) -> None:
+    def sample(self) -> None:
         primary_dsn, replica_dsn = (f"host=127.0.0.1 port={p} user=postgres dbname=postgres" for p in self.ports)
         with (
             psycopg.connect(primary_dsn, autocommit=True) as primary,
             psycopg.connect(replica_dsn, autocommit=True) as replica,
         ):
-            while not self._stop.is_set():
+            while not self.stopping:
                 (position,) = primary.execute("SELECT pg_current_wal_lsn()").fetchone()
                 started = time.perf_counter()
                 while not replica.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [position]).fetchone()[0]:

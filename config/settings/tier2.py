@@ -64,12 +64,13 @@ MIDDLEWARE = ["app.platform.routing.ReadYourWritesMiddleware", *MIDDLEWARE]
 REPLICA_ROUTING = {
     "ALIAS": "replica",
     # After a client writes, its reads stay on the primary this long (read-your-writes). A
-    # replica further behind than MAX_LAG_SECONDS is skipped, so a pin at least that long
-    # means the write has been replayed by the time the pin ends (a system check insists).
-    "PIN_SECONDS": env.number("REPLICA_PIN_SECONDS", 1.0),
-    "MAX_LAG_SECONDS": env.number("REPLICA_MAX_LAG_SECONDS", 1.0),
+    # replica more than MAX_LAG_SECONDS behind is skipped once a probe (every CHECK_SECONDS,
+    # confirmed 0.25 s later) sees it, so a pin longer than the three together means the write
+    # has been replayed, or the replica skipped, by the time the pin ends (a system check insists).
+    "PIN_SECONDS": env.number("REPLICA_PIN_SECONDS", 1.5),
+    "MAX_LAG_SECONDS": env.number("REPLICA_MAX_LAG_SECONDS", 0.5),
     # Each app process probes the replica this often, and retries one found down after RETRY_SECONDS.
-    "CHECK_SECONDS": 1.0,
+    "CHECK_SECONDS": 0.5,
     "RETRY_SECONDS": 5.0,
     # The standby's own address (not its PgBouncer's): a probe must fail fast, not queue.
     "PROBE": {"HOST": env.string("REPLICA_HOST", "127.0.0.1"), "PORT": env.port("REPLICA_PORT")},

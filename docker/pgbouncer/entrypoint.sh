@@ -19,6 +19,7 @@ reserve_pool_timeout = 2
 query_wait_timeout = ${QUERY_WAIT_TIMEOUT:-30}
 server_idle_timeout = 60
 server_login_retry = 1
+server_connect_timeout = ${SERVER_CONNECT_TIMEOUT:-15}
 ignore_startup_parameters = extra_float_digits,options
 INI
 echo '"postgres" ""' > /tmp/userlist.txt

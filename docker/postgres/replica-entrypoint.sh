@@ -4,6 +4,8 @@
 set -eu
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
     until pg_isready -h db -U postgres -q; do sleep 1; done
+    # A slot left by an earlier replica (a recreated volume, a failed backup) would block -C.
+    psql -h db -U postgres -qAt -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'milestones_replica' AND NOT active" >/dev/null
     pg_basebackup -h db -U postgres -D "$PGDATA" -R -C -S milestones_replica -X stream --checkpoint=fast
     chmod 700 "$PGDATA"
 fi

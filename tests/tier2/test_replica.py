@@ -131,6 +131,18 @@ def test_a_writer_reads_its_own_write_while_the_replica_lags(tier_services, sett
     assert [c["body"] for c in Client().get(f"/api/v1/posts/{post.pk}").json()["comments"]] == ["mine"]
 
 
+def test_a_write_request_reads_from_the_primary_what_it_is_about_to_change(tier_services, settings):
+    settings.REPLICA_ROUTING = {**settings.REPLICA_ROUTING, "MAX_LAG_SECONDS": 3600}  # keep using the stale replica
+    writer, headers = _token_client(UserFactory())
+    writer.get("/api/v1/feed", **headers)
+    writer.cookies.pop(PIN_COOKIE, None)
+    with replay_paused(tier_services):
+        post = PostFactory()  # on the primary only: the replica has not replayed it
+        assert Client().get(f"/api/v1/posts/{post.pk}").status_code == 404
+        created = writer.post(f"/api/v1/posts/{post.pk}/comments", {"body": "x"}, content_type=JSON, **headers)
+        assert created.status_code == 201, created.content
+
+
 def test_the_pin_expires_after_the_window(tier_services, settings):
     settings.REPLICA_ROUTING = {**settings.REPLICA_ROUTING, "PIN_SECONDS": 0.5}
     post = PostFactory()
@@ -138,7 +150,7 @@ def test_the_pin_expires_after_the_window(tier_services, settings):
     writer, headers = _token_client(UserFactory())
     assert writer.post(f"/api/v1/posts/{post.pk}/comments", {"body": "x"}, content_type=JSON, **headers).status_code
     pin = float(writer.cookies[PIN_COOKIE].value)
-    assert 0 < pin - time.time() <= 0.5
+    assert 0 < pin - time.time() <= 0.5 + 0.001  # the cookie keeps milliseconds
     # A forged far-future pin is capped to the window, so a client cannot keep itself on the primary.
     writer.cookies[PIN_COOKIE] = str(time.time() + 86_400)
     assert writer.get("/api/v1/feed").status_code == 200
@@ -165,6 +177,37 @@ def test_a_lagging_replica_is_skipped_and_used_again_once_it_catches_up(tier_ser
     assert Client().get(f"/api/v1/posts/{post.pk}").status_code == 200
     assert replica_health.report()["replica"]["usable"] is True
     assert "replica replica is back" in caplog.text
+
+
+def test_a_replica_that_dies_between_probes_costs_a_retry_on_the_primary_not_an_error(tier_services, caplog):
+    post = PostFactory()
+    caught_up(tier_services)
+    assert Client().get(f"/api/v1/posts/{post.pk}").status_code == 200  # probed: usable until the next probe
+    state = replica_health._state("replica")
+    state.next_probe = time.monotonic() + 60  # so only the failing query itself can tell
+    service = _replica(tier_services)
+    service.stop(tier_services.ctx)
+    try:
+        response = Client().get(f"/api/v1/posts/{post.pk}")
+        assert response.status_code == 200
+        assert response.json()["id"] == post.pk
+        report = replica_health.report()["replica"]
+        assert report["usable"] is False
+        assert report["reason"].startswith("down")
+        assert "replica replica skipped" in caplog.text
+        # Skipped now: the next read goes straight to the primary.
+        assert Client().get(f"/api/v1/posts/{post.pk}").status_code == 200
+    finally:
+        service.start(tier_services.ctx)
+        caught_up(tier_services)
+
+
+def test_a_pin_shorter_than_the_time_to_notice_a_stalled_replica_is_refused(settings):
+    from app.platform.checks import check_replica_routing
+
+    assert check_replica_routing() == []
+    settings.REPLICA_ROUTING = {**settings.REPLICA_ROUTING, "PIN_SECONDS": 0.5}
+    assert [error.id for error in check_replica_routing()] == ["platform.E005"]
 
 
 def _replica(stack):  # type: ignore[no-untyped-def]
