@@ -1,8 +1,9 @@
 """pooling: 300 concurrent clients against an app holding more connections than PostgreSQL allows.
 
-Both tiers run gunicorn with 4 workers × 40 threads; each thread keeps its own database
-connection (CONN_MAX_AGE), so tier1 asks PostgreSQL (max_connections = 100) for up to 160
-and some requests fail. tier2's threads connect to PgBouncer, which holds at most 45 server
+Both tiers run gunicorn with 6 workers × 40 threads per instance; each thread keeps its own
+database connection (CONN_MAX_AGE), so tier1 asks PostgreSQL (max_connections = 100) for up
+to 240 and some requests fail. (With 4 × 40, gunicorn's workers accept connections unevenly
+and tier1 sometimes peaked just under 100.) tier2's threads connect to PgBouncer, which holds at most 45 server
 connections (and as many to the replica, through its own PgBouncer). The number of client
 connections the PostgreSQL servers see is sampled during the run.
 """
@@ -21,7 +22,7 @@ from bench.stacks import bench_stack
 
 TIERS = ("tier1", "tier2")
 CLIENTS = 300
-SIZE = {"WEB_WORKERS": "4", "WEB_THREADS": "40"}
+SIZE = {"WEB_WORKERS": "6", "WEB_THREADS": "40"}
 
 
 def run(*, seconds: float, quick: bool = False) -> Report:
@@ -57,7 +58,8 @@ def run(*, seconds: float, quick: bool = False) -> Report:
         ratio=results["tier1"]["failed"] / max(1, results["tier2"]["failed"]),
         ratio_label="failed requests: tier1 / tier2 (tier2 must fail none)",
         notes=[
-            f"wrk -c{CLIENTS} on / for {max(seconds, 3):.0f}s; gunicorn 4 workers × 40 threads; max_connections = 100"
+            f"wrk -c{CLIENTS} on / for {max(seconds, 3):.0f}s; gunicorn {SIZE['WEB_WORKERS']} workers × "
+            f"{SIZE['WEB_THREADS']} threads per instance; max_connections = 100"
         ],
         figures={t: {**r, "load": r["load"].__dict__} for t, r in results.items()},
         chart=[(f"{tier} failed requests", float(r["failed"])) for tier, r in results.items()],
