@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{tier} is stopped.")
         elif args.command == "ps":
             for name, status, address in stack.status():
-                print(f"{name:<14} {status:<28} {address}")
+                print(f"{name:<18} {status:<28} {address}")
         elif args.command == "logs":
             for log in sorted(stack.ctx.log_dir.glob("*.log")):
                 lines = log.read_text(errors="replace").splitlines()[-args.lines :]
