@@ -74,7 +74,7 @@ def _read_test_database_from_replica(stack, name: str) -> None:
     from app.platform import replica_health
 
     alias = django_settings.REPLICA_ROUTING["ALIAS"]
-    dsn = f"host=127.0.0.1 port={stack.ctx.port('REPLICA_PORT')} user=postgres dbname=postgres"
+    dsn = stack.service("replica").dsn(stack.ctx, "postgres")
     deadline = time.monotonic() + 30
     with psycopg.connect(dsn, autocommit=True) as standby:
         while not standby.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():

@@ -28,7 +28,7 @@ def backoff_seconds(retries: int) -> float:
     return min(settings.JOBS_RETRY_BACKOFF_MAX_SECONDS, base) * random.uniform(0.9, 1.1)  # noqa: S311
 
 
-@app.task(bind=True, name="milestones.run_job", acks_late=True, reject_on_worker_lost=True)
+@app.task(bind=True, name="milestones.run_job")  # acks late: CELERY_TASK_ACKS_LATE in the settings
 def run_job(self: Task, name: str, kwargs: dict[str, Any], delivery_id: str) -> None:
     declared = registry[name]
     final = self.request.retries >= declared.max_retries

@@ -17,9 +17,9 @@ from django.apps import apps
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, transaction
-from django.db.models import Max, Model
+from django.db.models import Model
 
-from app.seeding.bulk import bulk_insert, reset_sequences
+from app.seeding.bulk import bulk_insert, next_id, reset_sequences
 
 SOURCE = "source"
 #: Filled in by ``migrate`` itself, so their presence does not make a target "non-empty".
@@ -98,10 +98,11 @@ def verify(models: list[type[Model]], *, target: str) -> MoveReport:
             report.problems.append(f"{model._meta.db_table}: {source_count} rows in the source, {target_count} copied")
         elif _digest(model, SOURCE) != _digest(model, target):
             report.problems.append(f"{model._meta.db_table}: the copied rows differ from the source's")
-        next_id = _next_id(model, target)
-        top = model.objects.using(target).aggregate(top=Max("pk"))["top"]
-        if next_id is not None and top is not None and next_id <= top:
-            report.problems.append(f"{model._meta.db_table}: the next id would be {next_id}, but {top} is taken")
+        sequence_next, free = _sequence_next(model, target), next_id(model, target)
+        if sequence_next is not None and sequence_next < free:
+            report.problems.append(
+                f"{model._meta.db_table}: the next id would be {sequence_next}, but {free - 1} is taken"
+            )
     return report
 
 
@@ -115,7 +116,7 @@ def _digest(model: type[Model], alias: str) -> str:
     return digest.hexdigest()
 
 
-def _next_id(model: type[Model], target: str) -> int | None:
+def _sequence_next(model: type[Model], target: str) -> int | None:
     """What the table's id sequence hands out next (PostgreSQL), or None where ids are not sequenced."""
     connection = connections[target]
     if connection.vendor != "postgresql" or model._meta.pk.get_internal_type() not in ("AutoField", "BigAutoField"):

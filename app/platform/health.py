@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db import connections
 from django.utils.module_loading import import_string
 
+from app.platform.broker import broker_client
+
 #: A check that takes longer than this counts as failed: a load balancer polls every second.
 CHECK_TIMEOUT_SECONDS = 1.0
 
@@ -33,35 +35,29 @@ def database() -> None:
 
 def broker() -> None:
     """The Celery broker answers (Redis ``PING``), with a one-second budget."""
-    import redis
-
-    client = redis.Redis.from_url(
-        settings.CELERY_BROKER_URL, socket_connect_timeout=CHECK_TIMEOUT_SECONDS, socket_timeout=CHECK_TIMEOUT_SECONDS
-    )
-    try:
+    with broker_client(connect_timeout=CHECK_TIMEOUT_SECONDS, read_timeout=CHECK_TIMEOUT_SECONDS) as client:
         client.ping()
-    finally:
-        client.close()
 
 
 def check_names() -> list[str]:
+    """Each check's name: the last part of its dotted path (``…health.database`` is ``database``)."""
     return [path.rsplit(".", 1)[-1] for path in settings.READINESS_CHECKS]
 
 
 def run_checks(only: list[str] | None = None) -> list[CheckResult]:
     """Every check in ``READINESS_CHECKS``, or those whose names are in ``only``."""
     results = []
-    for path in settings.READINESS_CHECKS:
-        if only is not None and path.rsplit(".", 1)[-1] not in only:
+    for name, path in zip(check_names(), settings.READINESS_CHECKS, strict=True):
+        if only is not None and name not in only:
             continue
         check = import_string(path)
         started = time.perf_counter()
         try:
             check()
         except Exception as exc:  # any failure means "not ready"; the message says which
-            results.append(CheckResult(check.__name__, False, _ms(started), f"{type(exc).__name__}: {exc}"[:300]))
+            results.append(CheckResult(name, False, _ms(started), f"{type(exc).__name__}: {exc}"[:300]))
         else:
-            results.append(CheckResult(check.__name__, True, _ms(started)))
+            results.append(CheckResult(name, True, _ms(started)))
     return results
 
 

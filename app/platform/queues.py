@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass
 
 from django.conf import settings
 
+from app.platform.broker import broker_client
+
 QUEUES = ("critical", "default", "bulk")
 
 
@@ -26,11 +28,8 @@ class QueueDepth:
 
 
 def queue_depths(now: float | None = None) -> list[QueueDepth]:
-    import redis
-
     now = time.time() if now is None else now
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=1, socket_timeout=2)
-    try:
+    with broker_client(connect_timeout=1, read_timeout=2) as client:
         depths = []
         for queue in QUEUES:
             depth = client.llen(queue)
@@ -40,8 +39,6 @@ def queue_depths(now: float | None = None) -> list[QueueDepth]:
             backing_up = depth > limits.get("depth", float("inf")) or age > limits.get("age_seconds", float("inf"))
             depths.append(QueueDepth(queue, depth, round(age, 3), backing_up))
         return depths
-    finally:
-        client.close()
 
 
 def as_json(depths: list[QueueDepth]) -> dict:

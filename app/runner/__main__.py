@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 from app.runner.processes import RunnerError
+from app.runner.services import Migrate
 from app.runner.stack import Stack, running_tier
 from config import env as project_env
 
@@ -65,10 +66,15 @@ def migrate_data(source: str | None, target: str | None, *, force: bool) -> int:
     stack = Stack(target)
     print(f"Starting {target}'s databases …")
     stack.up(infrastructure_only=True)
-    manage = [stack.ctx.python, str(stack.ctx.base_dir / "manage.py")]
-    migrate = ["migrate", "--noinput", "-v0", "--database", stack.ctx.settings.MIGRATION_DATABASE]
-    subprocess.run([*manage, *migrate], env=stack.ctx.env, check=True)
-    copy = [*manage, "copy_data", "--from-tier", source, *(["--force"] if force else [])]
+    Migrate().start(stack.ctx)
+    copy = [
+        stack.ctx.python,
+        str(stack.ctx.base_dir / "manage.py"),
+        "copy_data",
+        "--from-tier",
+        source,
+        *(["--force"] if force else []),
+    ]
     result = subprocess.run(copy, env=stack.ctx.env)
     if result.returncode == 0:
         print(f"\nDone. `make up TIER={target}` serves the copied data.")

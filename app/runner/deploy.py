@@ -25,9 +25,8 @@ READY_TIMEOUT = 60.0
 
 def rolling_restart(stack: Stack, *, say: Callable[[str], None] = print) -> None:
     ctx = stack.ctx
-    balancer = next((s for s in stack.services if isinstance(s, LoadBalancer)), None)
-    web = next((s for s in stack.services if isinstance(s, Web)), None)
-    if balancer is None or web is None:
+    balancer, web = stack.service(LoadBalancer), stack.service(Web)
+    if not isinstance(balancer, LoadBalancer) or not isinstance(web, Web):
         raise RunnerError(f"{ctx.tier} has no load balancer in front of its app instances: nothing to roll.")
     if processes.read_pid(balancer.pidfile(ctx)) is None:
         raise RunnerError(f"{ctx.tier} is not running: `make up TIER={ctx.tier}` first.")

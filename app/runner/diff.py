@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from app.runner.registry import SERVICES
+from app.runner.services import Task
 
 #: Settings that only describe what runs; shown in the services section instead.
 RUNTIME = {"RUNNER_SERVICES", "WEB_SERVER", "WORKERS"}
@@ -57,7 +58,7 @@ def describe_services(tier: str) -> list[str]:
             for worker in module.WORKERS:
                 lines.append(f"worker {worker['name']}: queues {', '.join(worker['queues'])} × {worker['concurrency']}")
         else:
-            kind = "one-shot" if SERVICES[name].__mro__[1].__name__ == "Task" else "server"
+            kind = "one-shot" if issubclass(SERVICES[name], Task) else "server"
             lines.append(f"{name} ({kind})")
     return lines
 

@@ -16,7 +16,7 @@ import socket
 from pathlib import Path
 
 from app.runner import processes
-from app.runner.services import Context, Daemon
+from app.runner.services import Context, Daemon, Web
 
 BINARY = "/usr/sbin/haproxy"
 BACKEND = "app"
@@ -42,8 +42,6 @@ class LoadBalancer(Daemon):
         (self.folder(ctx) / "haproxy.cfg").write_text(self.config(ctx))
 
     def config(self, ctx: Context) -> str:
-        from app.runner.services import Web
-
         servers = [
             f"    server {instance.name} 127.0.0.1:{instance.port(ctx)} check" for instance in Web().instances(ctx)
         ]

@@ -8,8 +8,6 @@ a client only for the length of a transaction, so hundreds of clients share
 
 from __future__ import annotations
 
-import shutil
-import socket
 from pathlib import Path
 
 from app.runner import processes
@@ -48,11 +46,7 @@ class PgBouncer(Daemon):
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "userlist.txt").write_text('"postgres" ""\n')
         (folder / "pgbouncer.ini").write_text(self.config(ctx))
-        user = self.run_as(ctx)
-        if user:
-            processes.make_traversable(folder, user)
-            for path in [folder, *folder.iterdir()]:
-                shutil.chown(path, user, user)
+        self.hand_over(ctx, folder, *folder.iterdir())
 
     def config(self, ctx: Context) -> str:
         return "\n".join(
@@ -88,11 +82,7 @@ class PgBouncer(Daemon):
         return [BINARY, str(self.folder(ctx) / "pgbouncer.ini")]
 
     def ready(self, ctx: Context) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", ctx.port(self.listen_port_name)), timeout=1):
-                return True
-        except OSError:
-            return False
+        return processes.port_open(ctx.port(self.listen_port_name))
 
     def admin(self, ctx: Context, command: str) -> list[tuple]:
         """Run a console command (``SHOW POOLS``, ``KILL db``) on PgBouncer's admin database."""

@@ -24,9 +24,6 @@ class Replica(Postgres):
     def data_dir(self, ctx: Context):
         return ctx.var_dir / "pg" / "replica"
 
-    def primary_dsn(self, ctx: Context, database: str = "postgres") -> str:
-        return f"host=127.0.0.1 port={ctx.port('PG_PORT')} user=postgres dbname={database}"
-
     def prepare(self, ctx: Context) -> None:
         """Take a base backup of the primary, unless the standby already follows this primary."""
         import psycopg
@@ -34,7 +31,7 @@ class Replica(Postgres):
         data = self.data_dir(ctx)
         marker = data.parent / "replica.source"
         try:
-            with psycopg.connect(self.primary_dsn(ctx), autocommit=True, connect_timeout=2) as primary:
+            with psycopg.connect(Postgres().dsn(ctx, "postgres"), autocommit=True, connect_timeout=2) as primary:
                 system_id = str(primary.execute("SELECT system_identifier FROM pg_control_system()").fetchone()[0])
                 current = (data / "PG_VERSION").exists() and marker.exists() and marker.read_text() == system_id
                 if current:

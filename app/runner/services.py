@@ -50,6 +50,8 @@ class Context:
 
 class Service:
     name = ""
+    #: Infrastructure (databases, brokers) is what the test suite starts for a tier.
+    infrastructure = False
 
     def start(self, ctx: Context) -> None:
         raise NotImplementedError
@@ -74,13 +76,19 @@ class Daemon(Service):
     #: How to ask it to stop, and whether to signal its whole process group or only it.
     stop_signal = signal.SIGTERM
     stop_group = True
-    #: Infrastructure (databases, brokers) is what the test suite starts for a tier.
-    infrastructure = False
     #: Servers that refuse to run as root (PostgreSQL, PgBouncer) run as ``postgres`` when we are root.
     refuses_root = False
 
     def run_as(self, ctx: Context) -> str | None:
         return processes.run_as_needed() if self.refuses_root else None
+
+    def hand_over(self, ctx: Context, folder: Path, *files: Path) -> None:
+        """Give the account it runs as (``postgres`` when we are root) a folder of its own and its files."""
+        user = self.run_as(ctx)
+        if user:
+            processes.make_traversable(folder.parent, user)
+            for path in [folder, *files]:
+                shutil.chown(path, user, user)
 
     def command(self, ctx: Context) -> list[str]:
         raise NotImplementedError
@@ -205,7 +213,7 @@ class SmtpSink(Daemon):
             "--port",
             str(ctx.port("SMTP_PORT")),
             "--maildir",
-            str(ctx.var_dir / "mail"),
+            str(self.maildir(ctx)),
             "--delay-ms",
             ctx.env.get("SMTP_DELAY_MS", "0"),
         ]
@@ -214,7 +222,16 @@ class SmtpSink(Daemon):
         return processes.port_open(ctx.port("SMTP_PORT"))
 
     def address(self, ctx: Context) -> str:
-        return f"smtp://127.0.0.1:{ctx.port('SMTP_PORT')} → {ctx.var_dir / 'mail'}"
+        return f"smtp://127.0.0.1:{ctx.port('SMTP_PORT')} → {self.maildir(ctx)}"
+
+    @staticmethod
+    def maildir(ctx: Context) -> Path:
+        return ctx.var_dir / "mail"
+
+    @classmethod
+    def messages(cls, ctx: Context) -> list[str]:
+        """Every message received so far, in file-name order (the sink names them by arrival)."""
+        return [path.read_text(errors="replace") for path in sorted(cls.maildir(ctx).glob("*.eml"))]
 
 
 class AppInstance(Daemon):
@@ -342,10 +359,7 @@ class Postgres(Daemon):
         data = self.data_dir(ctx)
         shutil.rmtree(data, ignore_errors=True)
         data.mkdir(parents=True)
-        user = self.run_as(ctx)
-        if user:
-            processes.make_traversable(data.parent, user)
-            shutil.chown(data, user, user)
+        self.hand_over(ctx, data)
         data.chmod(0o700)
         return data
 

@@ -54,7 +54,7 @@ class Stack:
         self.ctx.run_dir.mkdir(parents=True, exist_ok=True)
         self.state_file.write_text(json.dumps({"tier": self.ctx.tier}))
         for service in self.services:
-            if infrastructure_only and not getattr(service, "infrastructure", False):
+            if infrastructure_only and not service.infrastructure:
                 continue
             if only is not None and service.name not in only:
                 continue
@@ -70,6 +70,13 @@ class Stack:
             if service.stop(self.ctx) and not quiet:
                 print(f"  stopped {service.name}")
         self.state_file.unlink(missing_ok=True)
+
+    def service(self, kind: str | type[Service]) -> Service | None:
+        """This tier's service with that name, or of that class (``None`` where the tier has none)."""
+        for service in self.services:
+            if service.name == kind if isinstance(kind, str) else isinstance(service, kind):
+                return service
+        return None
 
     def status(self) -> list[tuple[str, str, str]]:
         return [(s.name, s.status(self.ctx), s.address(self.ctx)) for s in self.services]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+from app.runner.services import SmtpSink
 from bench import wrk
 from bench.report import Report
 from bench.stacks import bench_stack, probe, token_for
@@ -64,8 +65,7 @@ def _confirmations(stack, expected: int, timeout: float = 120) -> int:  # type: 
     """Order-confirmation emails in the sink, waiting (for a worker's queue to drain) up to ``expected``."""
     deadline = time.monotonic() + timeout
     while True:
-        mail = (stack.ctx.var_dir / "mail").glob("*.eml")
-        count = sum("Subject: Your order #" in p.read_text(errors="replace") for p in mail)
+        count = sum("Subject: Your order #" in message for message in SmtpSink.messages(stack.ctx))
         if count >= expected or time.monotonic() > deadline:
             return count
         time.sleep(0.5)

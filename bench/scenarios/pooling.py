@@ -15,6 +15,7 @@ import time
 
 import psycopg
 
+from app.runner.services import Postgres
 from bench import wrk
 from bench.report import Report
 from bench.sampler import Sampler
@@ -29,8 +30,8 @@ def run(*, seconds: float, quick: bool = False) -> Report:
     results: dict[str, dict] = {}
     for tier in TIERS:
         with bench_stack(tier, f"pooling-{tier}", **SIZE) as stack:
-            servers = ["PG_PORT", *(["REPLICA_PORT"] if "replica" in stack.ctx.settings.RUNNER_SERVICES else [])]
-            peak = _Peak([stack.ctx.port(name) for name in servers])
+            # Every PostgreSQL server of the tier: the primary, and from tier2 the replica too.
+            peak = _Peak([s.dsn(stack.ctx, "postgres") for s in stack.services if isinstance(s, Postgres)])
             peak.start()
             try:
                 load = wrk.run(stack.url(), seconds=max(seconds, 3), connections=CLIENTS, threads=2, timeout="30s")
@@ -71,9 +72,9 @@ class _Peak(Sampler):
     """Samples the client connections of each PostgreSQL server (tier2: primary and replica) every
     200 ms, keeping each server's highest; ``value`` is the busiest server's."""
 
-    def __init__(self, ports: list[int]) -> None:
-        self.ports = ports
-        self.peaks = dict.fromkeys(ports, 0)
+    def __init__(self, dsns: list[str]) -> None:
+        self.dsns = dsns
+        self.peaks = dict.fromkeys(dsns, 0)
         super().__init__()
 
     @property
@@ -82,17 +83,14 @@ class _Peak(Sampler):
 
     def sample(self) -> None:
         # Open before the load: once a server is full, a new connection is refused too.
-        connections = [
-            psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres", autocommit=True)
-            for port in self.ports
-        ]
+        connections = [psycopg.connect(dsn, autocommit=True) for dsn in self.dsns]
         try:
             while not self.stopping:
-                for port, connection in zip(self.ports, connections, strict=True):
+                for dsn, connection in zip(self.dsns, connections, strict=True):
                     (count,) = connection.execute(
                         "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
                     ).fetchone()
-                    self.peaks[port] = max(self.peaks[port], count - 1)  # not counting this sampler
+                    self.peaks[dsn] = max(self.peaks[dsn], count - 1)  # not counting this sampler
                 time.sleep(0.2)
         finally:
             for connection in connections:

@@ -12,6 +12,7 @@ import time
 
 import httpx
 
+from app.runner.services import SmtpSink
 from bench.report import Report
 from bench.stacks import bench_stack, probe
 
@@ -54,9 +55,8 @@ def _request_reset(base: str, email: str) -> None:
 def _wait_for_mail(stack, subject: str, timeout: float) -> float:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for message in (stack.ctx.var_dir / "mail").glob("*.eml"):
-            if subject in message.read_text(errors="replace"):
-                return time.monotonic()
+        if any(subject in message for message in SmtpSink.messages(stack.ctx)):
+            return time.monotonic()
         time.sleep(0.02)
     raise TimeoutError(f"no '{subject}' email within {timeout:.0f}s")
 

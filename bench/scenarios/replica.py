@@ -69,11 +69,12 @@ def run(*, seconds: float, quick: bool = False) -> Report:
         for token in tokens:
             httpx.get(base + "/api/v1/feed", headers={"Authorization": f"Bearer {token}"}, timeout=30)
         time.sleep(1.5)
-        servers = {"primary": stack.ctx.port("PG_PORT"), "replica": stack.ctx.port("REPLICA_PORT")}
-        for port in servers.values():
-            _statements(port, reset=True)
+        servers = {"primary": stack.service("postgres"), "replica": stack.service("replica")}
+        dsns = {name: server.dsn(stack.ctx, "milestones") for name, server in servers.items()}
+        for dsn in dsns.values():
+            _statements(dsn, reset=True)
         tally, stop = Tally(), threading.Event()
-        lag = _LagSampler(servers["primary"], servers["replica"])
+        lag = _LagSampler(*(server.dsn(stack.ctx, "postgres") for server in servers.values()))
         users = [threading.Thread(target=_user, args=(base, posts, token, tally, stop)) for token in tokens]
         lag.start()
         for user in users:
@@ -83,7 +84,7 @@ def run(*, seconds: float, quick: bool = False) -> Report:
         for user in users:
             user.join()
         lag.stop()
-        queries = {name: _statements(port) for name, port in servers.items()}
+        queries = {name: _statements(dsn) for name, dsn in dsns.items()}
     reads_total = sum(q["reads"] for q in queries.values()) or 1
     all_total = sum(q["reads"] + q["writes"] for q in queries.values()) or 1
     share = queries["replica"]["reads"] / reads_total
@@ -176,9 +177,8 @@ def _write_and_read_back(client: httpx.Client, post: int, body: str, tally: Tall
             tally.violations += 1
 
 
-def _statements(port: int, *, reset: bool = False) -> dict[str, int]:
+def _statements(dsn: str, *, reset: bool = False) -> dict[str, int]:
     """Calls of the app's statements on one server since the last reset: reads and writes."""
-    dsn = f"host=127.0.0.1 port={port} user=postgres dbname=milestones"
     with psycopg.connect(dsn, autocommit=True) as connection:
         if reset:
             connection.execute("SELECT pg_stat_statements_reset()")
@@ -190,16 +190,15 @@ def _statements(port: int, *, reset: bool = False) -> dict[str, int]:
 class _LagSampler(Sampler):
     """Every 100 ms: note the primary's WAL position, time how long until the standby replays it."""
 
-    def __init__(self, primary_port: int, replica_port: int) -> None:
-        self.ports = (primary_port, replica_port)
+    def __init__(self, primary_dsn: str, replica_dsn: str) -> None:
+        self.dsns = (primary_dsn, replica_dsn)
         self.samples: list[float] = []
         super().__init__()
 
     def sample(self) -> None:
-        primary_dsn, replica_dsn = (f"host=127.0.0.1 port={p} user=postgres dbname=postgres" for p in self.ports)
         with (
-            psycopg.connect(primary_dsn, autocommit=True) as primary,
-            psycopg.connect(replica_dsn, autocommit=True) as replica,
+            psycopg.connect(self.dsns[0], autocommit=True) as primary,
+            psycopg.connect(self.dsns[1], autocommit=True) as replica,
         ):
             while not self.stopping:
                 (position,) = primary.execute("SELECT pg_current_wal_lsn()").fetchone()

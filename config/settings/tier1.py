@@ -63,7 +63,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A job not acknowledged within this many seconds is handed to another worker. It must
     # exceed the longest job and the longest retry countdown, or those run twice.
-    "visibility_timeout": int(env.string("JOBS_VISIBILITY_TIMEOUT", "3600")),
+    "visibility_timeout": int(env.number("JOBS_VISIBILITY_TIMEOUT", 3600)),
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
 }
@@ -72,7 +72,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-JOBS_RETRY_BACKOFF_SECONDS = float(env.string("JOBS_RETRY_BACKOFF_SECONDS", "2"))
+JOBS_RETRY_BACKOFF_SECONDS = env.number("JOBS_RETRY_BACKOFF_SECONDS", 2)
 JOBS_RETRY_BACKOFF_MAX_SECONDS = 600.0
 
 READINESS_CHECKS = [*READINESS_CHECKS, "app.platform.health.broker"]
@@ -95,7 +95,7 @@ if SENTRY_DSN:
         dsn=SENTRY_DSN,
         integrations=[DjangoIntegration(), CeleryIntegration()],
         environment=env.string("SENTRY_ENVIRONMENT", "development"),
-        traces_sample_rate=float(env.string("SENTRY_TRACES_SAMPLE_RATE", "0")),
+        traces_sample_rate=env.number("SENTRY_TRACES_SAMPLE_RATE", 0),
         send_default_pii=False,
     )
     sentry_sdk.set_tag("tier", TIER)

@@ -12,7 +12,7 @@ from django.conf import settings
 
 from app.runner import processes
 from app.runner.processes import RunnerError, free_port
-from app.runner.services import Context, Daemon, Web
+from app.runner.services import Context, Daemon, SmtpSink, Web
 from app.runner.stack import Stack, private_stack
 from config.env import DEFAULT_PORTS
 from tests.conftest import stack_folder
@@ -20,14 +20,14 @@ from tests.conftest import stack_folder
 pytestmark = pytest.mark.stack
 
 
-def mail_in(maildir: Path, count: int, timeout: float = 10) -> list[str]:
+def mail_in(ctx: Context, count: int, timeout: float = 10) -> list[str]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        messages = sorted(maildir.glob("*.eml"))
+        messages = SmtpSink.messages(ctx)
         if len(messages) >= count:
-            return [m.read_text() for m in messages]
+            return messages
         time.sleep(0.1)
-    raise AssertionError(f"expected {count} messages in {maildir}, found {len(list(maildir.glob('*.eml')))}")
+    raise AssertionError(f"expected {count} messages in {SmtpSink.maildir(ctx)}, found {len(SmtpSink.messages(ctx))}")
 
 
 def test_the_tier_serves_the_seeded_feed_over_http(tier_stack):
@@ -44,8 +44,7 @@ def test_the_tier_serves_the_seeded_feed_over_http(tier_stack):
 
 
 def test_signing_up_over_http_delivers_the_welcome_email_over_smtp(tier_stack):
-    maildir = tier_stack.ctx.var_dir / "mail"
-    before = len(list(maildir.glob("*.eml")))
+    before = len(SmtpSink.messages(tier_stack.ctx))
     with httpx.Client(base_url=tier_stack.url(), timeout=10, follow_redirects=False) as browser:
         page = browser.get("accounts/signup/")
         csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
@@ -59,7 +58,7 @@ def test_signing_up_over_http_delivers_the_welcome_email_over_smtp(tier_stack):
         assert (
             browser.post("accounts/signup/", data=form, headers={"Referer": str(browser.base_url)}).status_code == 302
         )
-    messages = mail_in(maildir, before + 1)
+    messages = mail_in(tier_stack.ctx, before + 1)
     assert any("To: smtp-check@example.com" in m and "Welcome" in m for m in messages)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import json
 import os
 import threading
 import time
@@ -17,7 +16,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from app.platform.queues import QUEUES
 from app.runner.processes import free_port
+from app.runner.services import SmtpSink
 from app.runner.stack import Stack
 from tests.conftest import stack_folder
 
@@ -96,7 +97,7 @@ def eventually(probe: Callable[[], object], *, timeout: float = 20, what: str = 
 
 
 def mails(stack: Stack) -> list[str]:
-    return [p.read_text(errors="replace") for p in sorted((stack.ctx.var_dir / "mail").glob("*.eml"))]
+    return SmtpSink.messages(stack.ctx)
 
 
 def children_of(pid: int) -> list[int]:
@@ -110,19 +111,6 @@ def children_of(pid: int) -> list[int]:
         if int(fields[1]) == pid:
             found.append(int(stat.parent.name))
     return found
-
-
-def envelope_json(envelope: str) -> list[dict]:
-    items = []
-    for line in envelope.splitlines():
-        try:
-            items.append(json.loads(line))
-        except ValueError:
-            continue
-    return items
-
-
-QUEUES = ("critical", "default", "bulk")
 
 
 @pytest.fixture

@@ -98,7 +98,7 @@ def test_killing_the_worker_mid_job_does_not_lose_the_job(workers):
     try:
         webhook_order(receiver.url)
         eventually(lambda: receiver.deliveries, what="the first delivery to start")
-        members = next(s for s in workers.services if s.name == "workers").members(workers.ctx)
+        members = workers.service("workers").members(workers.ctx)
         worker = next(w for w in members if "default" in w.queues)  # the queue webhooks go to
         main = processes.read_pid(worker.pidfile(workers.ctx))
         for child in children_of(main):

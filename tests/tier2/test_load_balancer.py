@@ -18,9 +18,7 @@ pytestmark = pytest.mark.stack
 
 
 def _parts(stack) -> tuple[LoadBalancer, Web]:  # type: ignore[no-untyped-def]
-    balancer = next(s for s in stack.services if isinstance(s, LoadBalancer))
-    web = next(s for s in stack.services if isinstance(s, Web))
-    return balancer, web
+    return stack.service(LoadBalancer), stack.service(Web)
 
 
 class SteadyLoad:

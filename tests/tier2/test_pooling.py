@@ -10,18 +10,14 @@ from tests.tier1.conftest import eventually
 pytestmark = pytest.mark.stack
 
 
-def pooler(stack):  # type: ignore[no-untyped-def]
-    return next(s for s in stack.services if s.name == "pgbouncer")
-
-
 def test_the_app_talks_to_postgresql_through_the_pooler(tier_stack):
     assert httpx.get(tier_stack.url(), timeout=10).status_code == 200
-    pools = pooler(tier_stack).admin(tier_stack.ctx, "SHOW POOLS")
+    pools = tier_stack.service("pgbouncer").admin(tier_stack.ctx, "SHOW POOLS")
     assert any(row[0] == "milestones" for row in pools), pools
 
 
 def test_the_app_recovers_from_a_pooler_restart_without_help(tier_stack):
-    service, ctx = pooler(tier_stack), tier_stack.ctx
+    service, ctx = tier_stack.service("pgbouncer"), tier_stack.ctx
     assert httpx.get(tier_stack.url(), timeout=10).status_code == 200
     service.stop(ctx)
     try:

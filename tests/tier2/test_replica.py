@@ -28,15 +28,15 @@ from tests.tier1.conftest import eventually
 JSON = "application/json"
 
 
-def _dsn(stack, port_name: str) -> str:  # type: ignore[no-untyped-def]
-    return f"host=127.0.0.1 port={stack.ctx.port(port_name)} user=postgres dbname=postgres"
+def _dsn(stack, server: str) -> str:  # type: ignore[no-untyped-def]
+    return stack.service(server).dsn(stack.ctx, "postgres")
 
 
 def caught_up(stack) -> None:  # type: ignore[no-untyped-def]
     """Wait until the standby has replayed everything the primary has written so far."""
-    with psycopg.connect(_dsn(stack, "PG_PORT"), autocommit=True) as primary_db:
+    with psycopg.connect(_dsn(stack, "postgres"), autocommit=True) as primary_db:
         target = primary_db.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
-    with psycopg.connect(_dsn(stack, "REPLICA_PORT"), autocommit=True) as standby:
+    with psycopg.connect(_dsn(stack, "replica"), autocommit=True) as standby:
         eventually(
             lambda: standby.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [target]).fetchone()[0],
             what="the replica to catch up",
@@ -47,7 +47,7 @@ def caught_up(stack) -> None:  # type: ignore[no-untyped-def]
 def replay_paused(stack) -> Iterator[None]:  # type: ignore[no-untyped-def]
     """The standby keeps receiving WAL but stops applying it, so it falls behind on purpose."""
     caught_up(stack)
-    with psycopg.connect(_dsn(stack, "REPLICA_PORT"), autocommit=True) as standby:
+    with psycopg.connect(_dsn(stack, "replica"), autocommit=True) as standby:
         standby.execute("SELECT pg_wal_replay_pause()")
         try:
             yield
@@ -185,7 +185,7 @@ def test_a_replica_that_dies_between_probes_costs_a_retry_on_the_primary_not_an_
     assert Client().get(f"/api/v1/posts/{post.pk}").status_code == 200  # probed: usable until the next probe
     state = replica_health._state("replica")
     state.next_probe = time.monotonic() + 60  # so only the failing query itself can tell
-    service = _replica(tier_services)
+    service = tier_services.service("replica")
     service.stop(tier_services.ctx)
     try:
         response = Client().get(f"/api/v1/posts/{post.pk}")
@@ -208,10 +208,6 @@ def test_a_pin_shorter_than_the_time_to_notice_a_stalled_replica_is_refused(sett
     assert check_replica_routing() == []
     settings.REPLICA_ROUTING = {**settings.REPLICA_ROUTING, "PIN_SECONDS": 0.5}
     assert [error.id for error in check_replica_routing()] == ["platform.E005"]
-
-
-def _replica(stack):  # type: ignore[no-untyped-def]
-    return next(s for s in stack.services if s.name == "replica")
 
 
 @pytest.mark.stack
@@ -241,7 +237,7 @@ def test_with_the_replica_stopped_the_site_still_serves_every_page(tier_stack):
     )
     assert {page: client.get(page).status_code for page in pages} == dict.fromkeys(pages, 200)
 
-    service, ctx = _replica(tier_stack), tier_stack.ctx
+    service, ctx = tier_stack.service("replica"), tier_stack.ctx
     service.stop(ctx)
     try:
         eventually(lambda: service.status(ctx) == "stopped", what="the replica to stop")
