@@ -15,11 +15,14 @@ from config.env import VAR_DIR
 
 
 @contextmanager
-def bench_stack(tier: str, name: str, *, only: set[str] | None = None, **env: str) -> Iterator[Stack]:
-    """``tier`` in a fresh ``var/bench/<name>`` on free ports (``only``: just those services)."""
+def bench_stack(
+    tier: str, name: str, *, only: set[str] | None = None, settings_module: str | None = None, **env: str
+) -> Iterator[Stack]:
+    """``tier`` in a fresh ``var/bench/<name>`` on free ports (``only``: just those services;
+    ``settings_module``: a variant of the tier's settings, for a before/after comparison)."""
     folder = VAR_DIR / "bench" / name
     shutil.rmtree(folder, ignore_errors=True)
-    with private_stack(tier, folder, only=only, **env) as stack:
+    with private_stack(tier, folder, only=only, settings_module=settings_module, **env) as stack:
         yield stack
 
 

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.tier_independent
 
 def test_the_tier1_milestone_reads_off_the_diff():
     text = render("tier0", "tier1")
-    assert "+ JOBS_BACKEND = 'app.platform.celery_jobs.CeleryBackend'" in text
+    assert "+ JOBS_BACKEND = 'app.platform.outbox.OutboxBackend'" in text
     assert "- LOADING_STRATEGY = 'app.platform.loading.LazyLoading'" in text
     assert "~ INSTALLED_APPS: + 'app.indexes'" in text
     assert "+ DATABASES.default.ENGINE = 'django.db.backends.postgresql'" in text

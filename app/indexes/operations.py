@@ -18,11 +18,13 @@ class AddIndexConcurrently(Operation):
     reduces_to_sql = True
     reversible = True
 
-    def __init__(self, *, name: str, table: str, columns: str, serves: str) -> None:
+    def __init__(self, *, name: str, table: str, columns: str, serves: str, where: str = "") -> None:
         self.name = name
         self.table = table
         self.columns = columns
         self.serves = serves
+        #: A partial index's condition: only the rows a query looks for, so the index stays small.
+        self.where = where
 
     def state_forwards(self, app_label: str, state: Any) -> None:
         """Indexes on other apps' tables are physical only: model state is unchanged."""
@@ -31,7 +33,7 @@ class AddIndexConcurrently(Operation):
         quote = schema_editor.quote_name
         if schema_editor.connection.vendor != "postgresql":
             schema_editor.execute(
-                f"CREATE INDEX IF NOT EXISTS {quote(self.name)} ON {quote(self.table)} ({self.columns})"
+                f"CREATE INDEX IF NOT EXISTS {quote(self.name)} ON {quote(self.table)} ({self.columns}){self._where}"
             )
             return
         with schema_editor.connection.cursor() as cursor:
@@ -43,13 +45,18 @@ class AddIndexConcurrently(Operation):
         if leftover and leftover[0]:
             schema_editor.execute(f"DROP INDEX CONCURRENTLY {quote(self.name)}")
         schema_editor.execute(
-            f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {quote(self.name)} ON {quote(self.table)} ({self.columns})"
+            f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {quote(self.name)} ON {quote(self.table)} "
+            f"({self.columns}){self._where}"
         )
         schema_editor.execute(f"COMMENT ON INDEX {quote(self.name)} IS %s", [f"serves: {self.serves}"])
 
     def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
         concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
         schema_editor.execute(f"DROP INDEX {concurrently}IF EXISTS {schema_editor.quote_name(self.name)}")
+
+    @property
+    def _where(self) -> str:
+        return f" WHERE {self.where}" if self.where else ""
 
     def describe(self) -> str:
         return f"Create index {self.name} on {self.table} ({self.columns}) concurrently"
@@ -58,5 +65,11 @@ class AddIndexConcurrently(Operation):
         return (
             f"{self.__class__.__module__}.{self.__class__.__name__}",
             [],
-            {"name": self.name, "table": self.table, "columns": self.columns, "serves": self.serves},
+            {
+                "name": self.name,
+                "table": self.table,
+                "columns": self.columns,
+                "serves": self.serves,
+                **({"where": self.where} if self.where else {}),
+            },
         )

@@ -6,7 +6,7 @@ from app.platform.models import JobRun
 
 @admin.register(JobRun)
 class JobRunAdmin(admin.ModelAdmin):
-    list_display = ("name", "queue", "status", "attempts", "created_at", "updated_at")
+    list_display = ("name", "queue", "status", "attempts", "sends", "sent_at", "created_at", "updated_at")
     list_filter = ("status", "queue", "name")
     search_fields = ("delivery_id", "name")
     readonly_fields = (
@@ -16,6 +16,10 @@ class JobRunAdmin(admin.ModelAdmin):
         "arguments",
         "attempts",
         "last_error",
+        "sent_at",
+        "sends",
+        "lease_until",
+        "lease_holder",
         "created_at",
         "updated_at",
     )
@@ -25,4 +29,4 @@ class JobRunAdmin(admin.ModelAdmin):
     @admin.action(description="Run the selected failed jobs again")
     def run_again(self, request, queryset):  # type: ignore[no-untyped-def]
         count = resubmit(list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, f"Sent {count} failed job(s) again.", messages.SUCCESS)
+        self.message_user(request, f"Queued {count} failed job(s) to run again.", messages.SUCCESS)

@@ -1,9 +1,13 @@
-"""tier1's jobs backend: jobs leave the request and run on Celery workers.
+"""Jobs on Celery workers (tier1 and up): the one task that runs them, and how a job is sent.
 
 Every job travels as one task, ``milestones.run_job(name, kwargs, delivery_id)``, sent to
 the job's queue. The task acknowledges late (a worker killed mid-job leaves it on the
 queue to run again), retries failures with exponential backoff up to the job's
 ``max_retries``, and finally records the delivery as ``failed`` in ``JobRun``.
+
+Which backend sends it is the tier's choice: ``app.platform.outbox.OutboxBackend`` (the
+default from tier1) writes the job down with the change that causes it first;
+``PublishOnCommitBackend`` here only publishes after commit.
 """
 
 from __future__ import annotations
@@ -11,15 +15,21 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from celery import Task
 from django.conf import settings
+from django.db import transaction
 
 from app.platform.jobs import Job, execute, registry
 from config.celery import app
 
 logger = logging.getLogger(__name__)
+
+#: Seconds past a job's ``timeout`` before the worker kills the attempt outright.
+HARD_LIMIT_GRACE = 10
 
 
 def backoff_seconds(retries: int) -> float:
@@ -32,32 +42,68 @@ def backoff_seconds(retries: int) -> float:
 def run_job(self: Task, name: str, kwargs: dict[str, Any], delivery_id: str) -> None:
     declared = registry[name]
     final = self.request.retries >= declared.max_retries
+    countdown = 0.0 if final else backoff_seconds(self.request.retries)
     try:
-        execute(name, kwargs, delivery_id, final_attempt=final)
+        execute(name, kwargs, delivery_id, final_attempt=final, retry_in=countdown)
     except Exception as exc:
         if final:
             logger.error(
                 "job %s delivery %s failed for good after %d tries", name, delivery_id, self.request.retries + 1
             )
             raise
-        raise self.retry(
-            exc=exc, countdown=backoff_seconds(self.request.retries), max_retries=declared.max_retries
-        ) from exc
+        raise self.retry(exc=exc, countdown=countdown, max_retries=declared.max_retries) from exc
 
 
-class CeleryBackend:
-    """Send each job to its queue; a broker that cannot be reached marks the delivery failed."""
+def publish(job: Job, kwargs: dict[str, Any], delivery_id: str, *, retry: bool = True) -> None:
+    """Hand one delivery to the broker, on the job's queue, with the job's time limits.
 
-    def submit(self, job: Job, kwargs: dict[str, Any], delivery_id: str) -> None:
+    Raises whatever the broker client raises when it cannot be reached (after Celery's
+    publish retries, unless ``retry`` is off).
+    """
+    run_job.apply_async(
+        args=[job.name, kwargs, delivery_id],
+        queue=job.queue,
+        shadow=job.name,
+        # Read back by app.platform.queues: how long the oldest job has waited, and whether a
+        # delivery sent at some time can still be waiting in its queue.
+        headers={"enqueued_at": time.time()},
+        soft_time_limit=job.timeout,
+        time_limit=job.timeout + HARD_LIMIT_GRACE,
+        retry=retry,
+    )
+
+
+class PublishOnCommitBackend:
+    """Publish each job to the broker right after commit, with nothing written down first.
+
+    What tier1 did before the outbox, kept as the baseline ``make bench S=checkout-latency``
+    compares against: a broker that loses its messages, or a process that dies between
+    the commit and the publish, loses these jobs without a trace, and a broker that is
+    down at enqueue time leaves them ``failed`` for an operator to send again.
+    """
+
+    def enqueue(self, job: Job, kwargs: dict[str, Any], delivery_id: str, using: str | None) -> None:
+        transaction.on_commit(partial(self.send, job, kwargs, delivery_id), using=using)
+
+    def resend(self, runs: Iterable[Any]) -> None:
+        for run in runs:
+            self.send(registry[run.name], run.arguments, run.delivery_id)
+
+    @staticmethod
+    def send(job: Job, kwargs: dict[str, Any], delivery_id: str) -> None:
+        from app.platform.models import JobRun
+
         try:
-            run_job.apply_async(
-                args=[job.name, kwargs, delivery_id],
-                queue=job.queue,
-                shadow=job.name,
-                # Read back by app.platform.queues to report how long the oldest job has waited.
-                headers={"enqueued_at": time.time()},
-            )
+            publish(job, kwargs, delivery_id)
         except Exception as exc:  # kombu raises OperationalError, redis ConnectionError, …
-            from app.platform.jobs import record_unsent
-
-            record_unsent(job, kwargs, delivery_id, exc)
+            logger.error("job %s delivery %s could not be sent: %s", job.name, delivery_id, exc)
+            JobRun.objects.update_or_create(
+                delivery_id=delivery_id,
+                defaults={
+                    "name": job.name,
+                    "queue": job.queue,
+                    "arguments": kwargs,
+                    "status": JobRun.Status.FAILED,
+                    "last_error": f"not sent, the job queue was unreachable: {exc}"[:2000],
+                },
+            )

@@ -1,26 +1,34 @@
 """Background jobs behind one seam.
 
 Domain code declares a job with ``@job(queue=...)`` and calls ``enqueue(job, **ids)``.
-The job is handed to the backend named by ``settings.JOBS_BACKEND`` only after the
-surrounding transaction commits, so a rolled-back checkout never sends its email.
-tier0's ``InlineBackend`` runs it right then, inside the request; tier1 swaps in a
-backend that sends it to Celery workers. Domain code never learns which.
+The backend named by ``settings.JOBS_BACKEND`` decides what that means, and domain code
+never learns which: tier0's ``InlineBackend`` runs the job right after the surrounding
+transaction commits, inside the request; from tier1 ``app.platform.outbox.OutboxBackend``
+writes the job down in that same transaction and hands it to Celery workers once it has
+committed, so a rolled-back checkout sends nothing and a committed one is never lost.
 
-Delivery is at least once, so every tracked run is recorded in ``JobRun`` under a
-fresh ``delivery_id``: running the same delivery twice does the work once.
+Delivery is at least once, so every tracked job is recorded in ``JobRun`` under a fresh
+``delivery_id``: running the same delivery twice does the work once. A job runs outside
+any transaction (its own ``atomic`` blocks are its business), so a slow receiver at the
+other end of a webhook or an SMTP connection never holds a lock anyone else waits on.
 """
 
 from __future__ import annotations
 
-import functools
+import datetime as dt
 import json
 import logging
+import os
+import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
 
 from app.platform.routing import primary
 from app.platform.seams import seam
@@ -37,8 +45,12 @@ class Job:
     queue: str
     max_retries: int
     #: Untracked jobs make themselves idempotent (e.g. an event id with a unique constraint)
-    #: and skip the ``JobRun`` bookkeeping, which would cost more than the job.
+    #: and skip the ``JobRun`` bookkeeping, which would cost more than the job. They are
+    #: best effort: a broker that loses its messages loses them.
     tracked: bool
+    #: Seconds one attempt may take. Workers stop an attempt past it, and until then no
+    #: second copy of the same delivery starts (the attempt's lease).
+    timeout: float
 
     def __call__(self, **kwargs: Any) -> Any:
         return self.func(**kwargs)
@@ -48,7 +60,9 @@ class Job:
 registry: dict[str, Job] = {}
 
 
-def job(*, queue: str = "default", max_retries: int = 5, tracked: bool = True) -> Callable[[Callable[..., Any]], Job]:
+def job(
+    *, queue: str = "default", max_retries: int = 5, tracked: bool = True, timeout: float = 60
+) -> Callable[[Callable[..., Any]], Job]:
     """Declare a background job. Arguments must be JSON values (ids, not model instances)."""
 
     def decorate(func: Callable[..., Any]) -> Job:
@@ -58,6 +72,7 @@ def job(*, queue: str = "default", max_retries: int = 5, tracked: bool = True) -
             queue=queue,
             max_retries=max_retries,
             tracked=tracked,
+            timeout=timeout,
         )
         registry[declared.name] = declared
         return declared
@@ -66,7 +81,11 @@ def job(*, queue: str = "default", max_retries: int = 5, tracked: bool = True) -
 
 
 class JobsBackend(Protocol):
-    def submit(self, job: Job, kwargs: dict[str, Any], delivery_id: str) -> None: ...
+    def enqueue(self, job: Job, kwargs: dict[str, Any], delivery_id: str, using: str | None) -> None:
+        """Arrange for the job to run once the current transaction on ``using`` commits."""
+
+    def resend(self, runs: Iterable[Any]) -> None:
+        """Run these failed deliveries again, under their own delivery ids."""
 
 
 def enqueue(job: Job, *, using: str | None = None, **kwargs: Any) -> str:
@@ -74,104 +93,148 @@ def enqueue(job: Job, *, using: str | None = None, **kwargs: Any) -> str:
     json.dumps(kwargs)  # fail here, at every tier, on arguments a broker could not carry
     delivery_id = uuid.uuid4().hex
     backend: JobsBackend = seam("JOBS_BACKEND")
-    transaction.on_commit(functools.partial(backend.submit, job, kwargs, delivery_id), using=using)
+    backend.enqueue(job, kwargs, delivery_id, using)
     return delivery_id
 
 
-def execute(name: str, kwargs: dict[str, Any], delivery_id: str, *, final_attempt: bool = True) -> None:
+def execute(
+    name: str, kwargs: dict[str, Any], delivery_id: str, *, final_attempt: bool = True, retry_in: float = 0
+) -> None:
     """Run one delivery of a job, its reads on the primary database.
 
     A job usually reads what the request that enqueued it has just written, which a
     replica may not have replayed yet (tier2's router; elsewhere this changes nothing).
+    ``retry_in``: when this attempt is not the last, the seconds until the retry falls due.
     """
     with primary():
-        _execute(name, kwargs, delivery_id, final_attempt=final_attempt)
+        _execute(name, kwargs, delivery_id, final_attempt=final_attempt, retry_in=retry_in)
 
 
-def _execute(name: str, kwargs: dict[str, Any], delivery_id: str, *, final_attempt: bool) -> None:
-    """Run one delivery of a job, recording it; a delivery that already succeeded is skipped.
+def _execute(name: str, kwargs: dict[str, Any], delivery_id: str, *, final_attempt: bool, retry_in: float) -> None:
+    """Claim the delivery, run it with no transaction open, record how it ended.
 
-    Where the database can (PostgreSQL), the attempt holds a row lock on its ``JobRun``
-    for as long as it runs: a duplicate of the same delivery running at the same time
-    skips instead of doing the work twice, while an attempt whose worker died releases
-    the lock with its connection, so the redelivered message can run. Raises the job's
-    exception after recording it, so a caller that retries can retry.
+    Raises the job's exception after recording it, so a caller that retries can retry.
     """
-    from django.db import connection
-
-    from app.platform.models import JobRun
-
     declared = registry[name]
     if not declared.tracked:
         declared.func(**kwargs)
         return
-    JobRun.objects.get_or_create(
-        delivery_id=delivery_id, defaults={"name": name, "queue": declared.queue, "arguments": kwargs}
-    )
-    failure: Exception | None = None
-    with transaction.atomic():
-        runs = JobRun.objects.filter(delivery_id=delivery_id)
-        if connection.features.has_select_for_update_skip_locked:
-            runs = runs.select_for_update(skip_locked=True)
-        run = runs.first()
-        if run is None:
-            logger.info("job %s delivery %s is running elsewhere; leaving it to that attempt", name, delivery_id)
-            return
-        if run.status == JobRun.Status.SUCCEEDED:
-            logger.info("job %s delivery %s already succeeded; skipping the repeat", name, delivery_id)
-            return
-        run.attempts += 1
-        try:
-            with transaction.atomic():
-                declared.func(**kwargs)
-        except Exception as exc:
-            failure = exc
-            run.status = JobRun.Status.FAILED if final_attempt else JobRun.Status.RETRYING
-            run.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        else:
-            run.status, run.last_error = JobRun.Status.SUCCEEDED, ""
-        run.save(update_fields=["status", "attempts", "last_error", "updated_at"])
-    if failure is not None:
-        raise failure
+    token = _claim(declared, kwargs, delivery_id)
+    if token is None:
+        return
+    try:
+        declared.func(**kwargs)
+    except Exception as exc:
+        retrying = not final_attempt
+        _finish(
+            delivery_id,
+            token,
+            status="retrying" if retrying else "failed",
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            due=timezone.now() + dt.timedelta(seconds=retry_in) if retrying else None,
+        )
+        raise
+    _finish(delivery_id, token, status="succeeded")
 
 
-def record_unsent(job: Job, kwargs: dict[str, Any], delivery_id: str, error: Exception) -> None:
-    """A job the backend could not even send (broker down): keep it as ``failed`` so it can be re-sent."""
+def _claim(declared: Job, kwargs: dict[str, Any], delivery_id: str) -> str | None:
+    """Take the delivery's lease in one short committed write; ``None`` if it is done or running elsewhere.
+
+    A lease instead of a row lock held for the whole job: a lock needs an open
+    transaction, and a transaction open across a slow network call holds a pooled server
+    connection (tier2) or SQLite's write lock (tier0) for as long as the peer likes. An
+    attempt whose process died leaves a lease that expires; on the same host a dead
+    holder's lease is broken at once, so a crashed worker's redelivered job runs straight away.
+    """
     from app.platform.models import JobRun
 
-    logger.error("job %s delivery %s could not be sent: %s", job.name, delivery_id, error)
-    JobRun.objects.update_or_create(
-        delivery_id=delivery_id,
-        defaults={
-            "name": job.name,
-            "queue": job.queue,
-            "arguments": kwargs,
-            "status": JobRun.Status.FAILED,
-            "last_error": f"not sent, the job queue was unreachable: {error}"[:2000],
-        },
+    now = timezone.now()
+    token = uuid.uuid4().hex
+    lease = {
+        "status": JobRun.Status.RUNNING,
+        "lease_token": token,
+        "lease_until": now + dt.timedelta(seconds=declared.timeout),
+        "lease_holder": _holder(),
+        "updated_at": now,
+    }
+    claimable = ~Q(status__in=[JobRun.Status.RUNNING, JobRun.Status.SUCCEEDED]) | Q(
+        status=JobRun.Status.RUNNING, lease_until__lt=now
     )
+    runs = JobRun.objects.filter(delivery_id=delivery_id)
+    if runs.filter(claimable).update(attempts=F("attempts") + 1, **lease):
+        return token
+    run, created = runs.get_or_create(
+        delivery_id=delivery_id,
+        defaults={"name": declared.name, "queue": declared.queue, "arguments": kwargs, "attempts": 1, **lease},
+    )
+    if created:
+        return token
+    if run.status == JobRun.Status.RUNNING and _holder_is_gone(run.lease_holder):
+        broken = runs.filter(lease_token=run.lease_token).update(attempts=F("attempts") + 1, **lease)
+        if broken:
+            logger.warning("job %s delivery %s: its last attempt died; running it again", run.name, delivery_id)
+            return token
+    logger.info("job %s delivery %s is %s; skipping this copy", run.name, delivery_id, run.status)
+    return None
+
+
+def _finish(delivery_id: str, token: str, *, status: str, error: str = "", due: dt.datetime | None = None) -> None:
+    """Record how the attempt ended, unless its lease was taken over in the meantime."""
+    from app.platform.models import JobRun
+
+    ended = {"status": status, "last_error": error, "lease_until": None, "updated_at": timezone.now()}
+    if due is not None:
+        ended["sent_at"] = due  # the retry's message falls due then; the sweeper counts from there
+    if not JobRun.objects.filter(delivery_id=delivery_id, lease_token=token).update(**ended):
+        logger.warning("delivery %s ended (%s) after another attempt took it over", delivery_id, status)
+
+
+def _holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _holder_is_gone(holder: str) -> bool:
+    """Whether ``host:pid`` names a process on this host that no longer exists."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def resubmit(run_ids: list[int]) -> int:
     """Send failed deliveries again, under their original delivery ids; returns how many."""
     from app.platform.models import JobRun
 
+    runs = list(JobRun.objects.filter(pk__in=run_ids, status=JobRun.Status.FAILED, name__in=list(registry)))
     backend: JobsBackend = seam("JOBS_BACKEND")
-    runs = JobRun.objects.filter(pk__in=run_ids, status=JobRun.Status.FAILED, name__in=list(registry))
-    for run in runs:
-        backend.submit(registry[run.name], run.arguments, run.delivery_id)
+    backend.resend(runs)
     return len(runs)
 
 
 class InlineBackend:
     """tier0: run the job in the calling process, right after commit.
 
-    A failing job must not turn the user's successful checkout into an error page,
-    so the failure is logged and left in ``JobRun`` as ``failed`` for an operator.
+    After commit, so SQLite's write lock is released before a job talks to anything
+    outside. A failing job must not turn the user's successful checkout into an error
+    page, so the failure is logged and left in ``JobRun`` as ``failed`` for an operator.
     """
 
-    def submit(self, job: Job, kwargs: dict[str, Any], delivery_id: str) -> None:
+    def enqueue(self, job: Job, kwargs: dict[str, Any], delivery_id: str, using: str | None) -> None:
+        transaction.on_commit(partial(self.run, job.name, kwargs, delivery_id), using=using)
+
+    def resend(self, runs: Iterable[Any]) -> None:
+        for run in runs:
+            self.run(run.name, run.arguments, run.delivery_id)
+
+    @staticmethod
+    def run(name: str, kwargs: dict[str, Any], delivery_id: str) -> None:
         try:
-            execute(job.name, kwargs, delivery_id)
+            execute(name, kwargs, delivery_id)
         except Exception:
-            logger.exception("job %s delivery %s failed", job.name, delivery_id)
+            logger.exception("job %s delivery %s failed", name, delivery_id)

@@ -2,7 +2,7 @@
 
 Celery's Redis transport keeps each queue as a list (``LPUSH`` in, ``BRPOP`` out), so the
 oldest waiting message is the list's last element. Each message carries the time it was
-enqueued in an ``enqueued_at`` header (set by ``CeleryBackend``). A queue is *backing
+enqueued in an ``enqueued_at`` header (set by ``app.platform.celery_jobs.publish``). A queue is *backing
 up* when its depth or its oldest job's age passes the thresholds in ``settings.QUEUE_ALERTS``.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from django.conf import settings
 
@@ -50,3 +51,12 @@ def _enqueued_at(raw: bytes) -> float:
         return float(json.loads(raw)["headers"]["enqueued_at"])
     except (ValueError, KeyError, TypeError):
         return time.time()
+
+
+def oldest_enqueued_at(client: Any, queues: list[str]) -> dict[str, float | None]:
+    """When each queue's oldest waiting message was enqueued (``None`` for an empty queue)."""
+    oldest = {}
+    for queue in queues:
+        raw = client.lindex(queue, -1)
+        oldest[queue] = _enqueued_at(raw) if raw else None
+    return oldest

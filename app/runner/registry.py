@@ -7,6 +7,7 @@ from app.runner.pgbouncer import PgBouncer
 from app.runner.replica import Replica, ReplicaPgBouncer
 from app.runner.services import (
     CollectStatic,
+    JobsRelay,
     Migrate,
     Postgres,
     Redis,
@@ -30,6 +31,7 @@ SERVICES: dict[str, type[Service]] = {
         CollectStatic,
         SeedDemo,
         Workers,
+        JobsRelay,
         Web,
         LoadBalancer,
     )

@@ -424,8 +424,8 @@ class Postgres(Daemon):
 
 
 class Redis(Daemon):
-    """A private Redis for the Celery broker: nothing on disk, and ``noeviction``, because an
-    evicted queue key is a lost job (Celery's Redis caveats)."""
+    """A private Redis for the Celery broker: ``noeviction``, because an evicted queue key is a
+    lost job (Celery's Redis caveats), and an append-only file in ``var/redis``."""
 
     name = "redis"
     binary = "redis-server"
@@ -446,8 +446,12 @@ class Redis(Daemon):
             "127.0.0.1",
             "--save",
             "",
+            # The append-only file, fsynced every second: a broker that crashes or restarts keeps
+            # its queued jobs (at most the last second's are lost, and the outbox re-sends those).
             "--appendonly",
-            "no",
+            "yes",
+            "--appendfsync",
+            "everysec",
             "--maxmemory-policy",
             "noeviction",
             "--dir",
@@ -466,8 +470,33 @@ class Redis(Daemon):
         return f"redis://127.0.0.1:{ctx.port('REDIS_PORT')}"
 
 
-class Worker(Daemon):
+class ReadyOnLogLine(Daemon):
+    """A process that says in its log when it is ready (Celery's " ready.", the relay's banner)."""
+
+    marker = b""
+    _log_offset = 0
+
+    def prepare(self, ctx: Context) -> None:
+        log = self.log(ctx)
+        self._log_offset = log.stat().st_size if log.exists() else 0
+
+    def ready(self, ctx: Context) -> bool:
+        log = self.log(ctx)
+        if not log.exists():
+            return False
+        with log.open("rb") as handle:
+            handle.seek(self._log_offset)
+            return self.marker in handle.read()
+
+    def status(self, ctx: Context) -> str:
+        pid = processes.read_pid(self.pidfile(ctx))
+        return "stopped" if pid is None else f"running (pid {pid})"
+
+
+class Worker(ReadyOnLogLine):
     """One Celery worker process (prefork) for the queues the tier's ``WORKERS`` entry names."""
+
+    marker = b" ready."
 
     def __init__(
         self, name: str = "worker", queues: tuple[str, ...] = ("critical", "default", "bulk"), concurrency: int = 2
@@ -475,11 +504,6 @@ class Worker(Daemon):
         self.name = name
         self.queues = queues
         self.concurrency = concurrency
-        self._log_offset = 0
-
-    def prepare(self, ctx: Context) -> None:
-        log = self.log(ctx)
-        self._log_offset = log.stat().st_size if log.exists() else 0
 
     def command(self, ctx: Context) -> list[str]:
         return [
@@ -504,18 +528,6 @@ class Worker(Daemon):
             "--without-heartbeat",
         ]
 
-    def ready(self, ctx: Context) -> bool:
-        log = self.log(ctx)
-        if not log.exists():
-            return False
-        with log.open("rb") as handle:
-            handle.seek(self._log_offset)
-            return b" ready." in handle.read()
-
-    def status(self, ctx: Context) -> str:
-        pid = processes.read_pid(self.pidfile(ctx))
-        return "stopped" if pid is None else f"running (pid {pid})"
-
     def address(self, ctx: Context) -> str:
         return f"queues {', '.join(self.queues)} × {self.concurrency}"
 
@@ -527,3 +539,16 @@ class Workers(Group):
 
     def members(self, ctx: Context) -> list[Daemon]:
         return [Worker(f"worker-{w['name']}", tuple(w["queues"]), w["concurrency"]) for w in ctx.settings.WORKERS]
+
+
+class JobsRelay(ReadyOnLogLine):
+    """The outbox's relay and sweeper (``manage.py jobs_relay``): jobs the broker never got or lost go out again."""
+
+    name = "relay"
+    marker = b"relay: watching the outbox"
+
+    def command(self, ctx: Context) -> list[str]:
+        return [ctx.python, str(ctx.base_dir / "manage.py"), "jobs_relay"]
+
+    def address(self, ctx: Context) -> str:
+        return "outbox → broker"

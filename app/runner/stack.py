@@ -16,16 +16,19 @@ from config import env as project_env
 
 
 class Stack:
-    def __init__(self, tier: str, *, environ: dict[str, str] | None = None) -> None:
+    def __init__(self, tier: str, *, environ: dict[str, str] | None = None, settings_module: str | None = None) -> None:
+        """``settings_module``: run the tier under a variant of its settings (a module that imports
+        the tier's and changes one thing), as a benchmark does to measure that one thing."""
         environ = dict(os.environ if environ is None else environ)
+        settings_module = settings_module or f"config.settings.{tier}"
         try:
-            settings = importlib.import_module(f"config.settings.{tier}")
+            settings = importlib.import_module(settings_module)
         except ModuleNotFoundError as exc:
-            raise RunnerError(f"There is no tier called {tier!r} (config/settings/{tier}.py).") from exc
+            raise RunnerError(f"There is no tier called {tier!r} ({settings_module.replace('.', '/')}.py).") from exc
         var_dir = Path(environ.get("MILESTONES_VAR", project_env.VAR_DIR)).resolve()
         environ.update(
             TIER=tier,
-            DJANGO_SETTINGS_MODULE=f"config.settings.{tier}",
+            DJANGO_SETTINGS_MODULE=settings_module,
             MILESTONES_VAR=str(var_dir),
             PYTHONUNBUFFERED="1",
         )
@@ -93,7 +96,9 @@ def running_tier(var_dir: Path) -> str | None:
 
 
 @contextmanager
-def private_stack(tier: str, var_dir: Path, *, only: set[str] | None = None, **extra_env: str) -> Iterator[Stack]:
+def private_stack(
+    tier: str, var_dir: Path, *, only: set[str] | None = None, settings_module: str | None = None, **extra_env: str
+) -> Iterator[Stack]:
     """``tier`` up in its own folder on free ports, for a test or a benchmark; stopped on exit.
 
     The folder must be one the ``postgres`` account can reach when we run as root
@@ -102,7 +107,7 @@ def private_stack(tier: str, var_dir: Path, *, only: set[str] | None = None, **e
     environ = dict(os.environ, MILESTONES_VAR=str(var_dir), **extra_env)
     for name in project_env.DEFAULT_PORTS:
         environ[name] = str(free_port())
-    stack = Stack(tier, environ=environ)
+    stack = Stack(tier, environ=environ, settings_module=settings_module)
     stack.up(only=only)
     try:
         yield stack

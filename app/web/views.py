@@ -39,7 +39,8 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 
 def queue_status(request: HttpRequest) -> JsonResponse:
-    """For operators: depth and oldest-job age of each job queue, and which are backing up."""
+    """For operators: depth and oldest-job age of each job queue, which are backing up, and the
+    outbox's backlog (jobs committed but not yet handed to the broker)."""
     from django.conf import settings
 
     from app.platform.queues import as_json, queue_depths
@@ -48,7 +49,14 @@ def queue_status(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"detail": "Staff only."}, status=403)
     if not settings.QUEUE_ALERTS:
         return JsonResponse({"detail": "This tier does not monitor job queues (QUEUE_ALERTS is empty)."}, status=404)
-    return JsonResponse(as_json(queue_depths()))
+    body = as_json(queue_depths())
+    if settings.JOBS_OUTBOX:
+        from dataclasses import asdict
+
+        from app.platform.outbox import backlog
+
+        body["outbox"] = asdict(backlog())
+    return JsonResponse(body)
 
 
 def replica_status(request: HttpRequest) -> JsonResponse:

@@ -107,6 +107,8 @@ MIGRATION_DATABASE = "default"
 # Per job queue, the depth and oldest-job age past which it counts as backing up
 # (app.platform.queues); empty where nothing watches the queues.
 QUEUE_ALERTS: dict[str, dict[str, float]] = {}
+# The transactional outbox's timings, where the tier's JOBS_BACKEND is the outbox (tier1 on).
+JOBS_OUTBOX: dict[str, float] = {}
 
 # Where a tier reads from a replica: its alias and the router's limits (app.platform.routing);
 # empty where there is one database.

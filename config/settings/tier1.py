@@ -11,11 +11,15 @@ What this milestone turns on, on top of tier0:
   (``make bench S=feed-queries``);
 * background jobs on Celery with Redis as the broker: emails, PDFs, webhooks,
   thumbnails and analytics leave the request (``make bench S=checkout-latency``);
+* a transactional outbox under them: a job is written down in the transaction that
+  causes it, and a relay process sends what the broker never got or lost, so a
+  committed order's email, invoice and webhook survive a broker crash; the broker
+  keeps an append-only file as well;
 * error tracking with Sentry (on when ``SENTRY_DSN`` is set);
 * ``/readyz`` also checks the broker;
 * compressed, content-hashed static files.
 
-Needs running: PostgreSQL, Redis, one Celery worker, gunicorn, the SMTP sink.
+Needs running: PostgreSQL, Redis, one Celery worker, the outbox relay, gunicorn, the SMTP sink.
 """
 
 from __future__ import annotations
@@ -50,7 +54,24 @@ INSTALLED_APPS = [*INSTALLED_APPS, "app.indexes"]
 
 LOADING_STRATEGY = "app.platform.loading.EagerLoading"
 
-JOBS_BACKEND = "app.platform.celery_jobs.CeleryBackend"
+# Jobs are written to the outbox (JobRun) in the caller's transaction and published after it
+# commits; `manage.py jobs_relay` (the runner's "relay") sends what that could not.
+JOBS_BACKEND = "app.platform.outbox.OutboxBackend"
+JOBS_OUTBOX = {
+    # How often the relay looks for committed jobs nobody handed to the broker (it was down).
+    "RELAY_SECONDS": 0.5,
+    # A job handed over but not finished this long after, and no longer waiting in its queue
+    # (queues are first in, first out), is sent again: the broker lost it, or the process that
+    # was to publish it died after the commit. Longer than a job's wait in a healthy queue.
+    "REDELIVER_AFTER_SECONDS": env.number("JOBS_REDELIVER_AFTER_SECONDS", 60),
+    "SWEEP_SECONDS": 1.0,
+    # Tolerated difference between the clocks of the processes that publish.
+    "CLOCK_MARGIN_SECONDS": 2.0,
+    # After a failed publish, a process leaves publishing to the relay this long instead of
+    # making each request wait on the broker's connect timeout again.
+    "BROKER_BACKOFF_SECONDS": 5.0,
+    "BATCH": 200,
+}
 CELERY_BROKER_URL = env.string("CELERY_BROKER_URL", f"redis://127.0.0.1:{env.port('REDIS_PORT')}/0")
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # At-least-once delivery: acknowledge after the job ran, so a worker that dies mid-job leaves
@@ -68,7 +89,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 5,
 }
 # A broker that is down must not hang the request that enqueues: give up after ~2 s and
-# let the jobs backend record the job as failed (and re-sendable from the admin).
+# leave the job to the outbox's relay.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -100,6 +121,6 @@ if SENTRY_DSN:
     )
     sentry_sdk.set_tag("tier", TIER)
 
-RUNNER_SERVICES = ["postgres", "redis", "smtp", "migrate", "collectstatic", "seed-demo", "workers", "web"]
+RUNNER_SERVICES = ["postgres", "redis", "smtp", "migrate", "collectstatic", "seed-demo", "workers", "relay", "web"]
 WORKERS = [{"name": "all", "queues": ["critical", "default", "bulk"], "concurrency": 2}]
 WEB_SERVER = {"instances": 1, "workers": 2, "threads": 4}

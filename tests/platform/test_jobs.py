@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import socket
+import subprocess
+
 import pytest
 from django.db import transaction
 from django.test import override_settings
+from django.utils import timezone
 
 from app.platform import jobs
 from app.platform.jobs import enqueue, execute, job
@@ -89,21 +94,95 @@ def test_every_job_is_registered_by_name_for_workers_to_find():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_backend_is_chosen_in_settings():
-    submitted = []
-
-    class Recorder:
-        def submit(self, job, kwargs, delivery_id):
-            submitted.append((job.name, kwargs))
-
     with override_settings(JOBS_BACKEND="tests.platform.test_jobs.RecorderBackend"):
-        RecorderBackend.seen = submitted
+        RecorderBackend.seen = []
         enqueue(remember, value=6)
-    assert submitted == [(remember.name, {"value": 6})]
+    assert RecorderBackend.seen == [(remember.name, {"value": 6})]
     assert calls == []
 
 
 class RecorderBackend:
     seen: list = []
 
-    def submit(self, job, kwargs, delivery_id):
+    def enqueue(self, job, kwargs, delivery_id, using):
         self.seen.append((job.name, kwargs))
+
+    def resend(self, runs):
+        raise NotImplementedError
+
+
+@job(queue="default")
+def look_around(*, value: int) -> None:
+    """Records whether a transaction is open while the job runs, and the job's own row."""
+    from django.db import connection
+
+    run = JobRun.objects.get(arguments__value=value)
+    calls.append({"in_transaction": connection.in_atomic_block, "status": run.status, "lease": run.lease_until})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_runs_with_no_transaction_open_under_its_lease():
+    """Nothing a job does (a slow webhook, a slow mail server) may hold a lock others wait on."""
+    with transaction.atomic():
+        enqueue(look_around, value=7)
+    assert calls[0]["in_transaction"] is False
+    assert calls[0]["status"] == JobRun.Status.RUNNING
+    assert calls[0]["lease"] is not None
+    run = JobRun.objects.get()
+    assert (run.status, run.lease_until, run.attempts) == (JobRun.Status.SUCCEEDED, None, 1)
+
+
+def _running(delivery_id: str, *, lease_seconds: float, holder: str) -> JobRun:
+    return JobRun.objects.create(
+        delivery_id=delivery_id,
+        name=remember.name,
+        queue="default",
+        arguments={"value": 8},
+        status=JobRun.Status.RUNNING,
+        attempts=1,
+        lease_token="t" * 32,
+        lease_until=timezone.now() + dt.timedelta(seconds=lease_seconds),
+        lease_holder=holder,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_copy_of_a_delivery_that_is_running_elsewhere_is_skipped():
+    _running("a" * 32, lease_seconds=60, holder="another-host:1")
+    execute(remember.name, {"value": 8}, "a" * 32)
+    assert calls == []
+    assert JobRun.objects.get().attempts == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_attempt_whose_lease_ran_out_is_taken_over():
+    _running("b" * 32, lease_seconds=-1, holder="another-host:1")
+    execute(remember.name, {"value": 8}, "b" * 32)
+    assert calls == [{"value": 8}]
+    run = JobRun.objects.get()
+    assert (run.status, run.attempts) == (JobRun.Status.SUCCEEDED, 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_attempt_whose_process_died_on_this_host_is_taken_over_at_once():
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    _running("c" * 32, lease_seconds=60, holder=f"{socket.gethostname()}:{dead.pid}")
+    execute(remember.name, {"value": 8}, "c" * 32)
+    assert calls == [{"value": 8}]
+    assert JobRun.objects.get().status == JobRun.Status.SUCCEEDED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_attempt_that_lost_its_lease_does_not_overwrite_the_one_that_took_over():
+    run = _running("d" * 32, lease_seconds=60, holder="another-host:1")
+    jobs._finish(run.delivery_id, "x" * 32, status="failed", error="late")
+    assert JobRun.objects.get().status == JobRun.Status.RUNNING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_job_sent_again_from_the_admin_runs_inline_at_tier0():
+    enqueue(explode, value=9)
+    run = JobRun.objects.get()
+    assert jobs.resubmit([run.pk]) == 1
+    assert JobRun.objects.get().attempts == 2

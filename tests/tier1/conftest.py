@@ -66,9 +66,14 @@ def sentry_ingest():
     server.shutdown()
 
 
+#: Seconds after which the relay in the ``workers`` stack sends again a job that was sent but never finished.
+REDELIVER_AFTER = 3
+
+
 @pytest.fixture(scope="module")
 def workers(django_db_setup, django_db_blocker, sentry_ingest):
-    """The tier's workers and an SMTP sink, pointed at the test database, reporting to ``sentry_ingest``."""
+    """The tier's workers, the outbox relay and an SMTP sink, pointed at the test database,
+    reporting to ``sentry_ingest``."""
     with django_db_blocker.unblock():
         database = connection.settings_dict["NAME"]
     environ = dict(
@@ -77,10 +82,12 @@ def workers(django_db_setup, django_db_blocker, sentry_ingest):
         PG_DB=database,
         SMTP_PORT=str(free_port()),
         JOBS_RETRY_BACKOFF_SECONDS="0.2",
+        # The relay's sweeper re-sends a lost job this soon, so tests of lost jobs finish quickly.
+        JOBS_REDELIVER_AFTER_SECONDS=str(REDELIVER_AFTER),
         SENTRY_DSN=sentry_ingest.dsn,
     )
     stack = Stack(settings.TIER, environ=environ)
-    stack.up(only={"smtp", "workers"})
+    stack.up(only={"smtp", "workers", "relay"})
     yield stack
     stack.down(quiet=True)
 

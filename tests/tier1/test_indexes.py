@@ -13,8 +13,12 @@ from tests.factories import OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-MIGRATION = importlib.import_module("app.indexes.migrations.0001_milestone_indexes").Migration
-NAMES = [op.name for op in MIGRATION.operations]
+MIGRATIONS = ("0001_milestone_indexes", "0002_outbox_index")
+NAMES = [
+    operation.name
+    for migration in MIGRATIONS
+    for operation in importlib.import_module(f"app.indexes.migrations.{migration}").Migration.operations
+]
 
 
 def comments() -> dict[str, str | None]:

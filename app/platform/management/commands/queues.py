@@ -1,16 +1,17 @@
-"""``manage.py queues``: depth and oldest-job age of each job queue (exit 1 if one is backing up)."""
+"""``manage.py queues``: depth and oldest-job age of each job queue and of the outbox (exit 1 if backing up)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from app.platform.queues import queue_depths
 
 
 class Command(BaseCommand):
-    help = "Show each job queue's depth and the age of its oldest job; exit 1 when one is backing up."
+    help = "Show each job queue's depth and oldest job, and the outbox's unsent jobs; exit 1 when a queue backs up."
 
     def handle(self, *args: Any, **options: Any) -> None:
         depths = queue_depths()
@@ -18,5 +19,13 @@ class Command(BaseCommand):
         for d in depths:
             flag = "  BACKING UP" if d.backing_up else ""
             self.stdout.write(f"{d.queue:<10} {d.depth:>8} {d.oldest_age_seconds:>11.1f}{flag}")
+        if settings.JOBS_OUTBOX:
+            from app.platform.outbox import backlog
+
+            held = backlog()
+            self.stdout.write(
+                f"{'outbox':<10} {held.unsent:>8} {held.oldest_unsent_age_seconds:>11.1f}"
+                f"  (not yet sent; {held.overdue} sent but overdue)"
+            )
         if any(d.backing_up for d in depths):
             raise SystemExit(1)
