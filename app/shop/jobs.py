@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import httpx
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
+from app.platform import outbound
 from app.platform.images import store_thumbnail
 from app.platform.jobs import job
 
@@ -37,7 +37,7 @@ def generate_invoice_pdf(*, order_id: int) -> None:
     Order.objects.filter(pk=order.pk).update(invoice=order.invoice.name)
 
 
-@job(queue="default", max_retries=5)
+@job(queue="default", max_retries=5, timeout=30)
 def deliver_order_webhook(*, order_id: int) -> None:
     """POST the order to the team's webhook URL; any non-2xx answer fails the job so it is retried."""
     from app.shop.webhooks import (
@@ -61,13 +61,13 @@ def deliver_order_webhook(*, order_id: int) -> None:
         DELIVERY_HEADER: f"order-{order.pk}",
     }
     try:
-        response = httpx.post(
-            order.team.webhook_url, content=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS
+        answer = outbound.post(
+            order.team.webhook_url, body=body, headers=headers, deadline=settings.WEBHOOK_TIMEOUT_SECONDS
         )
-    except httpx.HTTPError as exc:
-        raise WebhookDeliveryError(f"could not reach {order.team.webhook_url}: {exc}") from exc
-    if not response.is_success:
-        raise WebhookDeliveryError(f"{order.team.webhook_url} answered {response.status_code}")
+    except outbound.OutboundError as exc:
+        raise WebhookDeliveryError(str(exc)) from exc
+    if not answer.ok:
+        raise WebhookDeliveryError(f"{order.team.webhook_url} answered {answer.status}")
 
 
 @job(queue="default")

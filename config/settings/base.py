@@ -94,11 +94,15 @@ MEDIA_ROOT = VAR_DIR / "media"
 MAX_IMAGE_UPLOAD_BYTES = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 
-EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+# Django's SMTP backend, with one deadline for a whole send (app.platform.mail).
+EMAIL_BACKEND = "app.platform.mail.DeadlineEmailBackend"
 EMAIL_HOST = env.string("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(env.string("EMAIL_PORT", str(env.port("SMTP_PORT"))))
 # A mail provider that does not answer must not hang the caller for minutes.
 EMAIL_TIMEOUT = 10
+# ... and one that trickles its replies a byte at a time must not either: a whole send, from
+# connect to the last reply, gets this long (EMAIL_TIMEOUT alone bounds each read, not the sum).
+EMAIL_DEADLINE_SECONDS = 15.0
 DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "Milestones <noreply@milestones.localhost>")
 
 # The database alias `migrate` runs on (the runner's migrate step, `make migrate-data`).
@@ -114,7 +118,8 @@ JOBS_OUTBOX: dict[str, float] = {}
 # empty where there is one database.
 REPLICA_ROUTING: dict[str, str | float] = {}
 
-# Webhook receivers get this long to answer before the delivery counts as failed.
+# Webhook receivers get this long, in total (connect, send, the whole answer), before the
+# delivery counts as failed (app.platform.outbound).
 WEBHOOK_TIMEOUT_SECONDS = 5.0
 
 LOGGING = {
