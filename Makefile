@@ -10,7 +10,13 @@ STAMP := $(VENV)/.installed
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 
+# The operating-system packages come first, from the system's python3 and the standard library
+# alone: Debian's Python cannot make a virtualenv until python3-venv is installed. As root (or
+# with passwordless sudo) whatever is missing is installed with apt; otherwise it stops with the
+# command to run. `make up` then installs what its tier's servers need (the runner knows them),
+# and `make test` and `make bench` what every tier and the test tools need.
 $(STAMP): requirements.txt requirements-dev.txt
+	@python3 -m app.runner.system_packages venv
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade pip
 	@$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -46,6 +52,7 @@ lint: $(STAMP) ## ruff (lint and format check)
 TESTED_TIERS := tier0 tier1 tier2
 
 test: $(STAMP) ## Everything CI runs: lint, then per tier: migrations check, system check, pytest
+	@$(PY) -m app.runner.system_packages tests
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	@for tier in $(TESTED_TIERS); do \
@@ -58,6 +65,7 @@ test: $(STAMP) ## Everything CI runs: lint, then per tier: migrations check, sys
 	TIER=tier2 $(PY) -m pytest -m "not tier_independent"
 
 bench: $(STAMP) ## Run the benchmarks (S=<scenario> for one); results in bench/results/
+	@$(PY) -m app.runner.system_packages tests
 	$(PY) -m bench $(S) $(if $(SECONDS),--seconds $(SECONDS))
 
 fmt: $(STAMP) ## Format and autofix with ruff

@@ -18,6 +18,7 @@ from types import ModuleType
 
 from app.runner import processes
 from app.runner.processes import RunnerError
+from app.runner.system_packages import present
 
 
 @dataclass
@@ -108,7 +109,7 @@ class Daemon(Service):
     def start(self, ctx: Context) -> None:
         if processes.read_pid(self.pidfile(ctx)) is not None:
             return
-        if self.binary and shutil.which(self.binary) is None and not Path(self.binary).exists():
+        if self.binary and not present(self.binary):
             raise RunnerError(f"{self.binary} is not installed: `sudo apt-get install {self.package}` brings it.")
         for port in self.ports(ctx):
             if processes.port_open(port):

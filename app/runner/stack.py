@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from app.runner import system_packages
 from app.runner.processes import RunnerError, free_port
 from app.runner.registry import SERVICES
-from app.runner.services import Context, Service
+from app.runner.services import Context, Daemon, Group, Service
 from config import env as project_env
 
 
@@ -50,17 +51,22 @@ class Stack:
         ``infrastructure_only``: just the databases and brokers (what the test suite needs);
         ``only``: just the services with these names.
         """
+        chosen = [
+            service
+            for service in self.services
+            if not (infrastructure_only and not service.infrastructure) and (only is None or service.name in only)
+        ]
+        try:
+            system_packages.ensure(system_packages.missing(self.programs(chosen)))
+        except system_packages.Missing as exc:
+            raise RunnerError(str(exc)) from exc
         running = running_tier(self.ctx.var_dir)
         if running and running != self.ctx.tier:
             print(f"Stopping {running} first …")
             Stack(running, environ=self.ctx.env).down()
         self.ctx.run_dir.mkdir(parents=True, exist_ok=True)
         self.state_file.write_text(json.dumps({"tier": self.ctx.tier}))
-        for service in self.services:
-            if infrastructure_only and not service.infrastructure:
-                continue
-            if only is not None and service.name not in only:
-                continue
+        for service in chosen:
             print(f"  starting {service.name} …", flush=True)
             try:
                 service.start(self.ctx)
@@ -80,6 +86,15 @@ class Stack:
             if service.name == kind if isinstance(kind, str) else isinstance(service, kind):
                 return service
         return None
+
+    def programs(self, services: list[Service] | None = None) -> dict[str, str]:
+        """Program → Debian package for the servers among ``services`` (default: all of this tier's)."""
+        found = {}
+        for service in self.services if services is None else services:
+            for daemon in service.members(self.ctx) if isinstance(service, Group) else [service]:
+                if isinstance(daemon, Daemon) and daemon.binary and daemon.package:
+                    found[daemon.binary] = daemon.package
+        return found
 
     def status(self) -> list[tuple[str, str, str]]:
         return [(s.name, s.status(self.ctx), s.address(self.ctx)) for s in self.services]
