@@ -12,7 +12,10 @@ wherever that address points next) and only the first ``MAX_BODY_BYTES`` are rea
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -41,11 +44,21 @@ def post(url: str, *, body: bytes, headers: dict[str, str], deadline: float) -> 
     Raises ``OutboundError`` naming what went wrong.
     """
     try:
-        return asyncio.run(_post(url, body, headers, deadline))
+        return _run(_post(url, body, headers, deadline))
     except TimeoutError as exc:
         raise OutboundError(f"{url} took longer than {deadline:g} s to answer") from exc
     except httpx.HTTPError as exc:
         raise OutboundError(f"could not reach {url}: {type(exc).__name__}: {exc}") from exc
+
+
+def _run(call: Coroutine[Any, Any, Answer]) -> Answer:
+    """``asyncio.run``, or in a thread of its own where this thread already runs an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(call)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, call).result()
 
 
 async def _post(url: str, body: bytes, headers: dict[str, str], deadline: float) -> Answer:

@@ -134,3 +134,13 @@ class _raw_server:  # noqa: N801 - used as a context manager, like a function
 
     def __exit__(self, *exc: object) -> None:
         self.listener.close()
+
+
+def test_it_works_where_an_event_loop_already_runs(receiver):
+    """A caller inside a running loop (an async view, a test's browser driver) still gets its answer."""
+    import asyncio
+
+    async def inside_a_loop() -> outbound.Answer:
+        return post(receiver.url)
+
+    assert asyncio.run(inside_a_loop()).status == 204
