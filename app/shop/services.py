@@ -11,7 +11,7 @@ from django.utils.text import slugify
 
 from app.accounts.models import User
 from app.platform.errors import Conflict, DomainError, NotFound, PermissionDenied
-from app.platform.jobs import enqueue
+from app.platform.jobs import enqueue, enqueue_all
 from app.shop import jobs
 from app.shop.models import Order, OrderItem, Product
 from app.teams.models import Team
@@ -74,8 +74,8 @@ def order_checkout(*, user: User, product_id: int, quantity: int) -> Order:
         item = OrderItem.objects.create(order=order, product=product, quantity=quantity, unit_price=product.price)
         # The rows just written, so a caller can show the order without reading it back.
         order.placed_items = [item]
-        enqueue(jobs.send_order_confirmation, order_id=order.pk)
-        enqueue(jobs.generate_invoice_pdf, order_id=order.pk)
+        side_effects = [jobs.send_order_confirmation, jobs.generate_invoice_pdf]
         if product.team.webhook_url:
-            enqueue(jobs.deliver_order_webhook, order_id=order.pk)
+            side_effects.append(jobs.deliver_order_webhook)
+        enqueue_all([(job, {"order_id": order.pk}) for job in side_effects])
     return order

@@ -64,7 +64,8 @@ JOBS_OUTBOX = {
     # (queues are first in, first out), is sent again: the broker lost it, or the process that
     # was to publish it died after the commit. Longer than a job's wait in a healthy queue.
     "REDELIVER_AFTER_SECONDS": env.number("JOBS_REDELIVER_AFTER_SECONDS", 60),
-    "SWEEP_SECONDS": 1.0,
+    # How often the sweeper looks for such jobs: a few times within that bound, at most every 5 s.
+    "SWEEP_SECONDS": min(5.0, env.number("JOBS_REDELIVER_AFTER_SECONDS", 60) / 3),
     # Tolerated difference between the clocks of the processes that publish.
     "CLOCK_MARGIN_SECONDS": 2.0,
     # After a failed publish, a process leaves publishing to the relay this long instead of

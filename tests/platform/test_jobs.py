@@ -104,8 +104,8 @@ def test_the_backend_is_chosen_in_settings():
 class RecorderBackend:
     seen: list = []
 
-    def enqueue(self, job, kwargs, delivery_id, using):
-        self.seen.append((job.name, kwargs))
+    def enqueue(self, calls, using):
+        self.seen.extend((call.job.name, call.kwargs) for call in calls)
 
     def resend(self, runs):
         raise NotImplementedError
