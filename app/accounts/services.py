@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from app.accounts import jobs
 from app.accounts.models import ApiToken, User
-from app.platform.errors import DomainError
+from app.platform.errors import DomainError, NotAuthenticated
 from app.platform.jobs import enqueue
 
 TOKEN_BYTES = 32
@@ -53,7 +53,7 @@ def api_token_issue(*, username: str, password: str, name: str = "API token") ->
     """Check the credentials and return a new raw token for them."""
     user = authenticate(username=username, password=password)
     if user is None:
-        raise DomainError("Invalid username or password.")
+        raise NotAuthenticated("Invalid username or password.")
     return api_token_create(user=user, name=name)[1]
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, NinjaAPI, Query, Schema, Status
-from ninja.errors import AuthenticationError, ValidationError
+from ninja import NinjaAPI, Query, Schema, Status
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from app.accounts.services import api_token_issue
 from app.analytics.services import page_view_track
 from app.api.auth import token_or_session
+from app.api.inputs import Id, PageNumber, Slug, whole
 from app.api.schemas import (
     CommentIn,
     CommentOut,
@@ -41,12 +42,38 @@ from app.teams.selectors import require_owner, team_get
 #: The names endpoints give their body and query schemas; not part of a field's path in an error.
 PARAMETER_NAMES = {"payload", "query"}
 
-api = NinjaAPI(title="Milestones API", version="1", docs_url="/docs", openapi_url="/openapi.json")
+#: Answers any operation may give besides its own, and when: the schema lists them all.
+COMMON_ERRORS = {
+    "400": "The body is not valid JSON.",
+    "415": "The body is not sent as application/json.",
+    "422": "A parameter or a field of the body is missing, of the wrong type, or out of range.",
+}
+
+
+class MilestonesAPI(NinjaAPI):
+    """The API, whose schema also documents the errors every operation can answer (400, 415, 422)."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                has_body = "requestBody" in operation
+                for status, description in COMMON_ERRORS.items():
+                    if status == "422" or has_body:
+                        operation["responses"].setdefault(status, {"description": description, **error})
+        return schema
+
+
+api = MilestonesAPI(title="Milestones API", version="1", docs_url="/docs", openapi_url="/openapi.json")
+
+
+PageSize = whole(ge=1, le=MAX_PAGE_SIZE)
 
 
 class PageQuery(Schema):
-    page: int = Field(1, ge=1)
-    page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
+    page: PageNumber = 1  # type: ignore[valid-type]
+    page_size: PageSize = 20  # type: ignore[valid-type]
 
 
 @api.exception_handler(DomainError)
@@ -67,10 +94,16 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
     return api.create_response(request, {"detail": "Invalid input.", "errors": errors}, status=422)
 
 
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """Errors ninja raises itself (a body that is not JSON: 400) keep the documented error body."""
+    return api.create_response(request, {"detail": str(exc), "errors": {}}, status=exc.status_code)
+
+
 @api.exception_handler(AuthenticationError)
 def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return api.create_response(
-        request, {"detail": "Authentication required: send a Bearer token or log in."}, status=401
+        request, {"detail": "Authentication required: send a Bearer token or log in.", "errors": {}}, status=401
     )
 
 
@@ -93,7 +126,7 @@ def _order_out(order: Order) -> dict[str, Any]:
     }
 
 
-@api.post("/auth/token", response={201: TokenOut, 400: ErrorOut}, tags=["auth"])
+@api.post("/auth/token", response={201: TokenOut, 401: ErrorOut}, tags=["auth"])
 def create_token(request: HttpRequest, payload: TokenIn) -> Status:
     """Exchange a username and password for a bearer token."""
     return Status(
@@ -110,7 +143,7 @@ def feed(request: HttpRequest, query: Query[PageQuery]) -> dict[str, Any]:
 
 
 @api.get("/posts/{post_id}", response={200: PostDetailOut, 404: ErrorOut}, tags=["posts"])
-def post(request: HttpRequest, post_id: int) -> Any:
+def post(request: HttpRequest, post_id: Id) -> Any:
     """One post with its comments."""
     found = post_detail(post_id=post_id)
     page_view_track(request=request, post_id=found.pk)
@@ -133,7 +166,7 @@ def post(request: HttpRequest, post_id: int) -> Any:
     auth=token_or_session,
     tags=["posts"],
 )
-def add_comment(request: HttpRequest, post_id: int, payload: CommentIn) -> Any:
+def add_comment(request: HttpRequest, post_id: Id, payload: CommentIn) -> Any:
     """Comment on a post as the authenticated user."""
     target = post_detail(post_id=post_id)
     return Status(201, comment_add(author=request.user, post=target, body=payload.body))
@@ -176,7 +209,7 @@ def orders(request: HttpRequest, query: Query[PageQuery]) -> dict[str, Any]:
     auth=token_or_session,
     tags=["shop"],
 )
-def dashboard(request: HttpRequest, slug: str) -> Any:
+def dashboard(request: HttpRequest, slug: Slug) -> Any:
     """Revenue and orders by day for 30 days, top products and recent orders. Owners only."""
     team = team_get(slug=slug)
     require_owner(user=request.user, team=team)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer, SessionAuth
 
 from app.accounts.services import api_token_authenticate
 
@@ -18,5 +18,18 @@ class BearerToken(HttpBearer):
         return user
 
 
+class SignedInSession(SessionAuth):
+    """The browser's session, CSRF-checked only when there is a signed-in session to protect.
+
+    ninja's own session auth checks CSRF first, so a request with no credentials at all was
+    answered 403 "CSRF check failed"; it is 401 (not authenticated), as the schema says.
+    """
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if not request.user.is_authenticated:
+            return None
+        return super().__call__(request)
+
+
 #: Either way in: a token (``Authorization: Bearer …``) or a session cookie with its CSRF token.
-token_or_session = [BearerToken(), django_auth]
+token_or_session = [BearerToken(), SignedInSession()]

@@ -5,7 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from ninja import Field, Schema
+from ninja import Schema
+from pydantic import ConfigDict
+
+from app.api.inputs import BodyId, body_integer, line, text
+from app.shop.services import MAX_QUANTITY
 
 
 class ErrorOut(Schema):
@@ -13,10 +17,23 @@ class ErrorOut(Schema):
     errors: dict[str, list[str]] = {}
 
 
-class TokenIn(Schema):
-    username: str = Field(min_length=1, max_length=150)
-    password: str = Field(min_length=1, max_length=4096)
-    name: str = Field("API token", max_length=100)
+Username = line(150, min_length=1)
+Password = line(4096, min_length=1)
+TokenName = line(100)
+CommentBody = text(5000)
+Quantity = body_integer(ge=1, le=MAX_QUANTITY)
+
+
+class StrictIn(Schema):
+    """A request body read strictly: a string is a string and a number a number, nothing coerced."""
+
+    model_config = ConfigDict(strict=True)
+
+
+class TokenIn(StrictIn):
+    username: Username  # type: ignore[valid-type]
+    password: Password  # type: ignore[valid-type]
+    name: TokenName = "API token"  # type: ignore[valid-type]
 
 
 class TokenOut(Schema):
@@ -56,8 +73,8 @@ class PostDetailOut(PostOut):
     comments: list[CommentOut]
 
 
-class CommentIn(Schema):
-    body: str = Field(min_length=1, max_length=5000)
+class CommentIn(StrictIn):
+    body: CommentBody  # type: ignore[valid-type]
 
 
 class FeedOut(Schema):
@@ -84,9 +101,9 @@ class ProductsOut(Schema):
     has_next: bool
 
 
-class OrderIn(Schema):
-    product_id: int = Field(ge=1)
-    quantity: int = Field(ge=1, le=100)
+class OrderIn(StrictIn):
+    product_id: BodyId  # type: ignore[valid-type]
+    quantity: Quantity  # type: ignore[valid-type]
 
 
 class OrderItemOut(Schema):

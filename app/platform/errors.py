@@ -14,6 +14,12 @@ class DomainError(Exception):
         self.field = field
 
 
+class NotAuthenticated(DomainError):
+    """Credentials that do not check out."""
+
+    status = 401
+
+
 class NotFound(DomainError):
     status = 404
 

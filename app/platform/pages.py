@@ -12,6 +12,8 @@ from app.platform.errors import DomainError
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 50
+#: Deep pages cost a long OFFSET scan, and a page number must fit the database's integers.
+MAX_PAGE = 10_000
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,8 @@ class Page(Generic[T]):
 
 
 def paginate(queryset: QuerySet, *, page: int, page_size: int) -> Page:
-    if page < 1:
-        raise DomainError("page must be 1 or more.", field="page")
+    if not 1 <= page <= MAX_PAGE:
+        raise DomainError(f"page must be between 1 and {MAX_PAGE}.", field="page")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise DomainError(f"page_size must be between 1 and {MAX_PAGE_SIZE}.", field="page_size")
     start = (page - 1) * page_size
@@ -45,8 +47,8 @@ def paginate(queryset: QuerySet, *, page: int, page_size: int) -> Page:
 
 
 def page_number(raw: str | None) -> int:
-    """A ``?page=`` value from a URL; anything that is not a positive number means the first page."""
-    try:
-        return max(1, int(raw or 1))
-    except ValueError:
-        return 1
+    """A ``?page=`` value from a URL; anything that is not a page number (``1_0``, ``²``, a
+    number past ``MAX_PAGE``) means the first page."""
+    if raw and raw.isascii() and raw.isdigit() and len(raw) <= len(str(MAX_PAGE)):
+        return min(MAX_PAGE, max(1, int(raw)))
+    return 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.accounts.models import User
 from app.platform.errors import DomainError, PermissionDenied
+from app.platform.text import has_visible, trim
 from app.posts.models import Comment, Post
 from app.teams.models import Team
 from app.teams.selectors import is_member
@@ -14,16 +15,16 @@ MAX_COMMENT_LENGTH = 5000
 def post_publish(*, author: User, team: Team, title: str, body: str) -> Post:
     if not is_member(user=author, team=team):
         raise PermissionDenied("Only the team's members can publish for it.")
-    if not title.strip():
+    if not has_visible(title):
         raise DomainError("A post needs a title.", field="title")
-    if not body.strip():
+    if not has_visible(body):
         raise DomainError("A post needs a body.", field="body")
-    return Post.objects.create(team=team, author=author, title=title.strip(), body=body)
+    return Post.objects.create(team=team, author=author, title=trim(title), body=body)
 
 
 def comment_add(*, author: User, post: Post, body: str) -> Comment:
-    body = body.strip()
-    if not body:
+    body = trim(body)
+    if not has_visible(body):
         raise DomainError("A comment cannot be empty.", field="body")
     if len(body) > MAX_COMMENT_LENGTH:
         raise DomainError(f"A comment is at most {MAX_COMMENT_LENGTH} characters.", field="body")

@@ -45,6 +45,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "app.web.middleware.DomainErrorMiddleware",
+    "app.api.middleware.ApiEdgeMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
