@@ -12,7 +12,7 @@ class CheckoutForm(forms.Form):
 
 class ProductForm(forms.Form):
     name = forms.CharField(max_length=200)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=5000)
     price = forms.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
     stock = forms.IntegerField(min_value=0, max_value=1_000_000)
     image = forms.ImageField(required=False, validators=[validate_image_size])
