@@ -17,6 +17,8 @@ os.environ.setdefault("PGBOUNCER_PORT", "25433")
 os.environ.setdefault("REDIS_PORT", "26379")
 os.environ.setdefault("REPLICA_PORT", "25434")
 os.environ.setdefault("REPLICA_PGBOUNCER_PORT", "25435")
+# The tests' webhook receivers listen on loopback, which the app otherwise refuses to call.
+os.environ.setdefault("OUTBOUND_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
 # TIER=tier1 make test … runs the suite against that tier's settings (and its real services).
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", f"config.settings.{os.environ.get('TIER', 'tier0')}")
 

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from app.accounts.models import User
+from app.platform import outbound
 from app.platform.errors import DomainError, NotFound
 from app.teams.models import Membership, Team
 from app.teams.selectors import require_owner
@@ -42,6 +43,11 @@ def team_add_member(*, actor: User, team: Team, username: str, role: str = Membe
 def team_set_webhook(*, actor: User, team: Team, url: str) -> Team:
     """Set (or clear, with an empty URL) where orders are POSTed; a new secret comes with a new URL."""
     require_owner(user=actor, team=team)
+    if url:
+        try:
+            outbound.check(url)
+        except outbound.OutboundError as exc:
+            raise DomainError(f"Webhooks cannot go there: {exc}.", field="webhook_url") from exc
     if url and url != team.webhook_url:
         team.webhook_secret = secrets.token_hex(32)
     team.webhook_url = url

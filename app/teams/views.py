@@ -59,9 +59,13 @@ def team_settings(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and "webhook_url" in request.POST:
         webhook_form = WebhookForm(request.POST)
         if webhook_form.is_valid():
-            team_set_webhook(actor=request.user, team=team, url=webhook_form.cleaned_data["webhook_url"])
-            messages.success(request, "Webhook saved.")
-            return redirect("team_settings", slug=team.slug)
+            try:
+                team_set_webhook(actor=request.user, team=team, url=webhook_form.cleaned_data["webhook_url"])
+            except DomainError as exc:
+                webhook_form.add_error("webhook_url", exc.message)
+            else:
+                messages.success(request, "Webhook saved.")
+                return redirect("team_settings", slug=team.slug)
     elif request.method == "POST":
         member_form = MemberForm(request.POST)
         if member_form.is_valid():

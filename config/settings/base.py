@@ -122,6 +122,10 @@ REPLICA_ROUTING: dict[str, str | float] = {}
 # Webhook receivers get this long, in total (connect, send, the whole answer), before the
 # delivery counts as failed (app.platform.outbound).
 WEBHOOK_TIMEOUT_SECONDS = 5.0
+# Webhooks go only to public addresses (app.platform.outbound): never loopback, private,
+# link-local (cloud metadata) or reserved ones. Networks listed here are exceptions, for
+# local development and tests, e.g. OUTBOUND_ALLOWED_NETWORKS=127.0.0.0/8,::1/128.
+OUTBOUND_ALLOWED_NETWORKS = [n for n in env.string("OUTBOUND_ALLOWED_NETWORKS", "").split(",") if n.strip()]
 
 LOGGING = {
     "version": 1,
