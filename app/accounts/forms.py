@@ -10,7 +10,7 @@ from django.template import loader
 
 from app.accounts import jobs
 from app.accounts.models import User
-from app.platform.images import validate_image_size
+from app.platform.images import ImageUploadField
 from app.platform.jobs import enqueue
 
 
@@ -35,7 +35,7 @@ class SignUpForm(UserCreationForm):
 
 
 class AvatarForm(forms.Form):
-    avatar = forms.ImageField(validators=[validate_image_size])
+    avatar = ImageUploadField()
 
 
 class ApiTokenForm(forms.Form):

@@ -1,3 +1,5 @@
+import warnings
+
 from django.apps import AppConfig
 
 
@@ -13,3 +15,12 @@ class PlatformConfig(AppConfig):
 
         # Every app's jobs.py, so a worker can find any job by the name in its message.
         autodiscover_modules("jobs")
+
+        # Pillow refuses to open an image of more than twice this many pixels (and warns above it):
+        # the same bound as uploads, so nothing anywhere decodes a decompression bomb.
+        from django.conf import settings
+        from PIL import Image
+
+        Image.MAX_IMAGE_PIXELS = settings.MAX_IMAGE_PIXELS
+        # Between one and two times the limit Pillow only warns; validate_image_size refuses those.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)

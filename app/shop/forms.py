@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django import forms
 
-from app.platform.images import validate_image_size
+from app.platform.images import ImageUploadField
 from app.shop.services import MAX_QUANTITY
 
 
@@ -15,4 +15,4 @@ class ProductForm(forms.Form):
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=5000)
     price = forms.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
     stock = forms.IntegerField(min_value=0, max_value=1_000_000)
-    image = forms.ImageField(required=False, validators=[validate_image_size])
+    image = ImageUploadField(required=False)

@@ -93,6 +93,9 @@ MEDIA_ROOT = VAR_DIR / "media"
 
 # Uploads: an avatar or product image larger than this is refused with a form error.
 MAX_IMAGE_UPLOAD_BYTES = 5 * 1024 * 1024
+# ... and pixels, which are what decoding costs (4 bytes each): 16 MP decodes to at most 64 MB.
+# Pillow's own decompression-bomb limit is set to this too (app.platform.apps).
+MAX_IMAGE_PIXELS = 16_000_000
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 
 # Django's SMTP backend, with one deadline for a whole send (app.platform.mail).
