@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI, Query, Schema, Status
+from ninja import Header, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from app.accounts.services import api_token_issue
 from app.analytics.services import page_view_track
 from app.api.auth import token_or_session
-from app.api.inputs import Id, PageNumber, Slug, whole
+from app.api.inputs import Id, IdempotencyKey, PageNumber, Slug, whole
 from app.api.schemas import (
     CommentIn,
     CommentOut,
@@ -68,6 +68,8 @@ class MilestonesAPI(NinjaAPI):
 api = MilestonesAPI(title="Milestones API", version="1", docs_url="/docs", openapi_url="/openapi.json")
 
 
+#: The ``Idempotency-Key`` request header (see ``checkout``).
+IDEMPOTENCY_KEY = Header(None, alias="Idempotency-Key")
 PageSize = whole(ge=1, le=MAX_PAGE_SIZE)
 
 
@@ -181,13 +183,27 @@ def products(request: HttpRequest, query: Query[PageQuery]) -> dict[str, Any]:
 
 @api.post(
     "/orders",
-    response={201: OrderOut, 400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={201: OrderOut, 400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
     auth=token_or_session,
     tags=["shop"],
 )
-def checkout(request: HttpRequest, payload: OrderIn) -> Any:
-    """Buy a product. 409 when there is not enough stock."""
-    order = order_checkout(user=request.user, product_id=payload.product_id, quantity=payload.quantity)
+def checkout(
+    request: HttpRequest,
+    payload: OrderIn,
+    idempotency_key: IdempotencyKey | None = IDEMPOTENCY_KEY,  # type: ignore[valid-type]
+) -> Any:
+    """Buy a product. 409 when there is not enough stock.
+
+    Send an ``Idempotency-Key`` (any 1–255 visible ASCII characters, e.g. a UUID) to retry
+    safely: the same key with the same order answers the order the first request placed, and
+    places no other; the same key with a different order is refused (422).
+    """
+    order = order_checkout(
+        user=request.user,
+        product_id=payload.product_id,
+        quantity=payload.quantity,
+        idempotency_key=idempotency_key,
+    )
     return Status(201, _order_out(order))
 
 

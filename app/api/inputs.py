@@ -94,3 +94,5 @@ def text(max_length: int) -> object:
 
 #: A team's slug in a path: letters (any script), digits, hyphens and underscores.
 Slug = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[-\w]+$")]
+#: A client's idempotency key: visible ASCII, as a header can carry it.
+IdempotencyKey = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")]

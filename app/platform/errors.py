@@ -30,3 +30,9 @@ class PermissionDenied(DomainError):
 
 class Conflict(DomainError):
     status = 409
+
+
+class Unprocessable(DomainError):
+    """Well-formed, but not something the product can do (e.g. an idempotency key reused for another request)."""
+
+    status = 422

@@ -71,3 +71,25 @@ class OrderItem(models.Model):
     @property
     def line_total(self) -> Decimal:
         return self.unit_price * self.quantity
+
+
+class CheckoutKey(models.Model):
+    """A checkout's idempotency key: the same key from the same user places one order, once.
+
+    From the API's ``Idempotency-Key`` header, or the single-use token in the checkout form.
+    The unique constraint is what serialises two concurrent requests with the same key: the
+    second waits on the first's insert and then finds its order.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_index=False)
+    key = models.CharField(max_length=255)
+    #: What was asked (product and quantity), so the key cannot be reused for a different order.
+    fingerprint = models.CharField(max_length=64)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, null=True, db_index=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint("user", "key", name="checkoutkey_user_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.key} → {self.order_id}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 
 from django.core.files.uploadedfile import UploadedFile
@@ -10,10 +11,10 @@ from django.db.models import F
 from django.utils.text import slugify
 
 from app.accounts.models import User
-from app.platform.errors import Conflict, DomainError, NotFound, PermissionDenied
+from app.platform.errors import Conflict, DomainError, NotFound, PermissionDenied, Unprocessable
 from app.platform.jobs import enqueue, enqueue_all
 from app.shop import jobs
-from app.shop.models import Order, OrderItem, Product
+from app.shop.models import CheckoutKey, Order, OrderItem, Product
 from app.teams.models import Team
 from app.teams.selectors import is_member
 
@@ -50,13 +51,38 @@ def product_create(
     return product
 
 
-def order_checkout(*, user: User, product_id: int, quantity: int) -> Order:
+def order_checkout(*, user: User, product_id: int, quantity: int, idempotency_key: str | None = None) -> Order:
     """Buy ``quantity`` of a product: stock is taken and the order written in one transaction.
 
     The stock check and decrement are one conditional ``UPDATE``, so two concurrent
     checkouts for the last item cannot both succeed. The confirmation email, invoice and
-    webhook are enqueued to run after commit.
+    webhook are enqueued to run after commit. With an ``idempotency_key`` a repeat of the
+    same checkout (a retried request, a form sent twice) returns the order the first placed.
     """
+    if idempotency_key is None:
+        return _checkout(user=user, product_id=product_id, quantity=quantity)
+    fingerprint = hashlib.sha256(f"{product_id}:{quantity}".encode()).hexdigest()
+    earlier = CheckoutKey.objects.filter(user=user, key=idempotency_key).first()
+    if earlier is not None:
+        return _replay(earlier, fingerprint)
+    try:
+        with transaction.atomic():
+            # Inserted first: a concurrent request with the same key waits here until this one commits.
+            claim = CheckoutKey.objects.create(user=user, key=idempotency_key, fingerprint=fingerprint)
+            order = _checkout(user=user, product_id=product_id, quantity=quantity)
+            CheckoutKey.objects.filter(pk=claim.pk).update(order=order)
+    except IntegrityError:  # the same key, committed by a concurrent request a moment ago
+        return _replay(CheckoutKey.objects.get(user=user, key=idempotency_key), fingerprint)
+    return order
+
+
+def _replay(earlier: CheckoutKey, fingerprint: str) -> Order:
+    if earlier.fingerprint != fingerprint:
+        raise Unprocessable("This idempotency key was already used for a different order.", field="idempotency_key")
+    return Order.objects.select_related("team").prefetch_related("items__product").get(pk=earlier.order_id)
+
+
+def _checkout(*, user: User, product_id: int, quantity: int) -> Order:
     if not 1 <= quantity <= MAX_QUANTITY:
         raise DomainError(f"Quantity must be between 1 and {MAX_QUANTITY}.", field="quantity")
     with transaction.atomic():

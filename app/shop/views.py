@@ -32,7 +32,12 @@ def product_detail(request: HttpRequest, team_slug: str, slug: str) -> HttpRespo
             return redirect(f"/accounts/login/?next={request.path}")
         if form.is_valid():
             try:
-                order = order_checkout(user=request.user, product_id=product.pk, quantity=form.cleaned_data["quantity"])
+                order = order_checkout(
+                    user=request.user,
+                    product_id=product.pk,
+                    quantity=form.cleaned_data["quantity"],
+                    idempotency_key=f"form:{form.cleaned_data['once']}",
+                )
             except DomainError as exc:
                 form.add_error("quantity", exc.message)
             else:

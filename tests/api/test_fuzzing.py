@@ -44,6 +44,8 @@ def test_the_api_survives_a_thousand_generated_requests(fuzzed_stack, tmp_path):
     result = subprocess.run(
         [
             str(_schemathesis()),
+            "--config-file",
+            str(Path(__file__).with_name("schemathesis.toml")),
             "run",
             base + "openapi.json",
             "--checks",

@@ -125,9 +125,9 @@ def test_the_product_page_checks_out_and_shows_errors_as_form_errors(client):
     client.force_login(UserFactory())
     product = ProductFactory(stock=1)
     url = reverse("product_detail", args=[product.team.slug, product.slug])
-    assert client.post(url, {"quantity": "abc"}).context["form"].errors["quantity"]
-    response = client.post(url, {"quantity": 1})
+    assert client.post(url, {"quantity": "abc", "once": "a"}).context["form"].errors["quantity"]
+    response = client.post(url, {"quantity": 1, "once": "b"})
     assert response.status_code == 302
-    sold_out = client.post(url, {"quantity": 1})
+    sold_out = client.post(url, {"quantity": 1, "once": "c"})
     assert "sold out" in sold_out.context["form"].errors["quantity"][0]
     assert Product.objects.get().stock == 0
