@@ -24,7 +24,12 @@ class User(AbstractUser):
 
 
 class ApiToken(models.Model):
-    """A bearer token for the API. Only its SHA-256 is stored; the token is shown once."""
+    """A bearer token for the API. Only its SHA-256 is stored; the token is shown once.
+
+    It works until ``expires_at``, until its owner revokes it, and only while the owner's
+    password is the one it was issued under (``password_mark``): changing the password
+    ends every token at once, whichever way it is changed (form, reset link, admin).
+    """
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", db_index=False)
     name = models.CharField(max_length=100)
@@ -32,6 +37,9 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=8)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True)
+    #: A digest of the owner's password hash when the token was issued (never the hash itself).
+    password_mark = models.CharField(max_length=64, blank=True)
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

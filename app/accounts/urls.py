@@ -10,6 +10,13 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
+        "password/",
+        auth_views.PasswordChangeView.as_view(
+            template_name="accounts/password_change.html", success_url="/accounts/profile/"
+        ),
+        name="password_change",
+    ),
+    path(
         "password-reset/",
         auth_views.PasswordResetView.as_view(
             form_class=QueuedPasswordResetForm, template_name="accounts/password_reset.html"

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from app.accounts.forms import ApiTokenForm, AvatarForm, SignUpForm
-from app.accounts.services import api_token_create, user_set_avatar, user_sign_up
+from app.accounts.services import api_token_create, api_token_revoke, api_tokens_of, user_set_avatar, user_sign_up
 from app.platform.errors import DomainError
 
 
@@ -45,11 +45,23 @@ def profile(request: HttpRequest) -> HttpResponse:
             user_set_avatar(user=request.user, image=avatar_form.cleaned_data["avatar"])
             messages.success(request, "Avatar updated.")
             return redirect("profile")
+    elif request.method == "POST" and "revoke" in request.POST:
+        try:
+            api_token_revoke(user=request.user, token_id=int(request.POST["revoke"]))
+        except (ValueError, DomainError):
+            messages.error(request, "That token does not exist (any more).")
+        else:
+            messages.success(request, "Token revoked.")
+        return redirect("profile")
     elif request.method == "POST":
         token_form = ApiTokenForm(request.POST)
         if token_form.is_valid():
-            _, new_token = api_token_create(user=request.user, name=token_form.cleaned_data["name"])
-            token_form = ApiTokenForm()
-    tokens = request.user.api_tokens.order_by("-created_at")
+            try:
+                _, new_token = api_token_create(user=request.user, name=token_form.cleaned_data["name"])
+            except DomainError as exc:
+                token_form.add_error("name", exc.message)
+            else:
+                token_form = ApiTokenForm()
+    tokens = api_tokens_of(request.user)
     context = {"avatar_form": avatar_form, "token_form": token_form, "tokens": tokens, "new_token": new_token}
     return render(request, "accounts/profile.html", context)

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Header, NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from app.accounts.services import api_token_issue
+from app.accounts.services import api_token_issue, api_token_revoke, api_tokens_of
 from app.analytics.services import page_view_track
 from app.api.auth import token_or_session
 from app.api.inputs import Id, IdempotencyKey, PageNumber, Slug, whole
@@ -29,6 +29,7 @@ from app.api.schemas import (
     ProductsOut,
     TokenIn,
     TokenOut,
+    TokensOut,
 )
 from app.platform.errors import DomainError
 from app.platform.pages import MAX_PAGE_SIZE
@@ -128,12 +129,28 @@ def _order_out(order: Order) -> dict[str, Any]:
     }
 
 
-@api.post("/auth/token", response={201: TokenOut, 401: ErrorOut}, tags=["auth"])
+@api.post("/auth/token", response={201: TokenOut, 401: ErrorOut, 409: ErrorOut}, tags=["auth"])
 def create_token(request: HttpRequest, payload: TokenIn) -> Status:
-    """Exchange a username and password for a bearer token."""
+    """Exchange a username and password for a bearer token. It works for 30 days, until you
+    revoke it, or until your password changes; 409 when you already hold 10."""
     return Status(
         201, {"token": api_token_issue(username=payload.username, password=payload.password, name=payload.name)}
     )
+
+
+@api.get("/auth/tokens", response={200: TokensOut, 401: ErrorOut}, auth=token_or_session, tags=["auth"])
+def list_tokens(request: HttpRequest) -> dict[str, Any]:
+    """Your live API tokens (their first characters only), newest first."""
+    return {"items": list(api_tokens_of(request.user))}
+
+
+@api.delete(
+    "/auth/tokens/{token_id}", response={204: None, 401: ErrorOut, 404: ErrorOut}, auth=token_or_session, tags=["auth"]
+)
+def revoke_token(request: HttpRequest, token_id: Id) -> Status:  # type: ignore[valid-type]
+    """Revoke one of your tokens; it stops working at once."""
+    api_token_revoke(user=request.user, token_id=token_id)
+    return Status(204, None)
 
 
 @api.get("/feed", response=FeedOut, tags=["posts"])

@@ -41,6 +41,19 @@ class TokenOut(Schema):
     token_type: str = "Bearer"  # noqa: S105 - the scheme name, not a secret
 
 
+class TokenInfoOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    expires_at: dt.datetime
+
+
+class TokensOut(Schema):
+    items: list[TokenInfoOut]
+
+
 class UserOut(Schema):
     id: int
     username: str

@@ -21,6 +21,7 @@ local development and tests.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
 from collections.abc import Coroutine
@@ -111,7 +112,7 @@ async def _resolve(url: str) -> Destination:
         raise ForbiddenDestination("the URL names no host")
     port = port or (443 if parts.scheme == "https" else 80)
     try:
-        found = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+        found = await _getaddrinfo(parts.hostname, port)
     except (socket.gaierror, UnicodeError) as exc:
         raise OutboundError(f"{parts.hostname} cannot be resolved") from exc
     addresses = list(dict.fromkeys(str(info[4][0]) for info in found))
@@ -120,6 +121,21 @@ async def _resolve(url: str) -> Destination:
         raise ForbiddenDestination(f"{parts.hostname} is an internal address ({', '.join(inside)}): not allowed")
     addresses.sort(key=lambda address: ":" in address)  # IPv4 first: not every host routes IPv6
     return Destination(url, parts.scheme, parts.hostname, port, addresses[0])
+
+
+async def _getaddrinfo(host: str, port: int) -> list[Any]:
+    """``getaddrinfo`` in a thread of its own, abandoned if the deadline passes first.
+
+    Not in the event loop's default executor: ``asyncio.run`` waits for that one on its way
+    out, and a lookup cannot be cancelled, so a resolver that hangs would hold the caller past
+    the deadline. The abandoned thread ends when the resolver gives up.
+    """
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbound-dns")
+    lookup = functools.partial(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    try:
+        return await asyncio.get_running_loop().run_in_executor(pool, lookup)
+    finally:
+        pool.shutdown(wait=False)
 
 
 def post(url: str, *, body: bytes, headers: dict[str, str], deadline: float) -> Answer:

@@ -125,6 +125,10 @@ REPLICA_ROUTING: dict[str, str | float] = {}
 # Webhook receivers get this long, in total (connect, send, the whole answer), before the
 # delivery counts as failed (app.platform.outbound).
 WEBHOOK_TIMEOUT_SECONDS = 5.0
+# API tokens work this many days, and a user holds at most this many at once.
+API_TOKEN_LIFETIME_DAYS = 30
+API_TOKENS_PER_USER = 10
+
 # Webhooks go only to public addresses (app.platform.outbound): never loopback, private,
 # link-local (cloud metadata) or reserved ones. Networks listed here are exceptions, for
 # local development and tests, e.g. OUTBOUND_ALLOWED_NETWORKS=127.0.0.0/8,::1/128.
