@@ -15,54 +15,62 @@ import smtplib
 import socket
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.backends.smtp import EmailBackend
+
+_T = TypeVar("_T")
 
 
 class DeadlineEmailBackend(EmailBackend):
     """Django's SMTP backend, each call ended by ``EMAIL_DEADLINE_SECONDS``; ``fail_silently`` as there."""
 
     _deadline_at: float | None = None
+    _expired = False
     _smtp: smtplib.SMTP | None = None
 
     def open(self) -> bool | None:
-        with self._deadline():
-            return super().open()
+        return self._within_deadline(super().open)
 
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
-        with self._deadline():
-            return super().send_messages(email_messages)
+        return self._within_deadline(super().send_messages, email_messages)
 
-    @contextlib.contextmanager
-    def _deadline(self) -> Iterator[None]:
-        """Arm the watchdog around the outermost call (``send_messages`` calls ``open``)."""
+    def _within_deadline(self, call: Callable[..., _T], *args: Any) -> _T:
+        """``call(*args)`` with the watchdog armed, unless an outer call armed it (``send_messages`` opens)."""
         if self._deadline_at is not None:
-            yield
-            return
+            return call(*args)
         seconds = float(settings.EMAIL_DEADLINE_SECONDS)
-        self._deadline_at = time.monotonic() + seconds
+        deadline_at = self._deadline_at = time.monotonic() + seconds
+        self._expired = False
         watchdog = threading.Timer(seconds, self._expire)
         watchdog.daemon = True
         watchdog.start()
         try:
-            yield
+            result = call(*args)
         except OSError as exc:  # smtplib's errors are OSErrors too
-            if time.monotonic() >= self._deadline_at:
-                raise smtplib.SMTPException(f"the mail server took longer than {seconds:g} s") from exc
+            if self._expired or time.monotonic() >= deadline_at:
+                raise _late(seconds) from exc
             raise
         finally:
             watchdog.cancel()
             self._deadline_at = None
+        if self._expired:  # smtplib took a reply cut short (b"220") for a whole one: the connection is dead
+            self.close()
+            if not self.fail_silently:
+                raise _late(seconds)
+        return result
 
     def _expire(self) -> None:
-        """Shut down the socket the connection uses now (after STARTTLS, the TLS one)."""
+        """At the deadline: shut down the socket the connection uses now (after STARTTLS, the TLS one)."""
+        if self._deadline_at is None:
+            return  # the call ended as the timer fired
+        self._expired = True
         sock = getattr(self._smtp, "sock", None)
-        if self._deadline_at is not None and sock is not None:
-            with contextlib.suppress(OSError):  # already closed: the call finished or failed first
+        if sock is not None:
+            with contextlib.suppress(OSError):  # already closed: the call failed first
                 socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
     @property
@@ -81,3 +89,7 @@ class DeadlineEmailBackend(EmailBackend):
                 return super()._get_socket(host, port, limit)
 
         return DeadlineSMTP
+
+
+def _late(seconds: float) -> smtplib.SMTPException:
+    return smtplib.SMTPException(f"the mail server took longer than {seconds:g} s")
