@@ -6,7 +6,6 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import PasswordResetForm, UserCreationForm
-from django.template import loader
 
 from app.accounts import jobs
 from app.accounts.models import User
@@ -15,7 +14,7 @@ from app.platform.jobs import enqueue
 
 
 class SignUpForm(UserCreationForm):
-    email = forms.EmailField(required=True)
+    email = forms.EmailField(required=True, max_length=254)
 
     class Meta:
         model = User
@@ -27,11 +26,14 @@ class SignUpForm(UserCreationForm):
             raise forms.ValidationError("A user with that username already exists.")
         return username
 
-    def clean_email(self) -> str:
-        email = self.cleaned_data["email"]
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("A user with that email already exists.")
-        return email
+    # No clean_email: whether an address already has an account is not for the visitor to learn
+    # (user_sign_up tells the address's owner instead).
+
+    def _get_validation_exclusions(self) -> set[str]:
+        """The model's own checks of ``email`` would say the address is taken (its case-insensitive
+        unique constraint); that is user_sign_up's to decide, and it keeps it to itself. The form's
+        own field still checks the address's shape and length."""
+        return {*super()._get_validation_exclusions(), "email"}
 
 
 class AvatarForm(forms.Form):
@@ -43,18 +45,24 @@ class ApiTokenForm(forms.Form):
 
 
 class QueuedPasswordResetForm(PasswordResetForm):
-    """Django's password reset, with the email sent through the jobs seam (a critical job)."""
+    """Django's password reset, answered the same way and as fast whether the address is known.
 
-    def send_mail(
-        self,
-        subject_template_name: str,
-        email_template_name: str,
-        context: dict[str, Any],
-        from_email: str | None,
-        to_email: str,
-        html_email_template_name: str | None = None,
+    The request only queues one job with the address as typed; the job looks the address up
+    and sends the email (``app.accounts.jobs.send_password_reset``). So a known address costs
+    the request exactly what an unknown one does (from tier1, where jobs leave the request).
+    """
+
+    def save(
+        self, *, domain_override: str | None = None, use_https: bool = False, request: Any = None, **_: Any
     ) -> None:
-        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
-        body = loader.render_to_string(email_template_name, context)
-        html = loader.render_to_string(html_email_template_name, context) if html_email_template_name else None
-        enqueue(jobs.deliver_email, to=to_email, subject=subject, body=body, html_body=html)
+        domain = domain_override or (request.get_host() if request is not None else "localhost")
+        enqueue(jobs.send_password_reset, email=self.cleaned_data["email"], domain=domain, use_https=use_https)
+
+
+class LimitedPasswordResetForm(PasswordResetForm):
+    """Run inside the job: Django's lookup and email, limited per address and per account."""
+
+    def get_users(self, email: str) -> Any:
+        from app.accounts.services import password_reset_allowed
+
+        return [user for user in super().get_users(email) if password_reset_allowed(email=email, user=user)]

@@ -10,12 +10,22 @@ from app.platform.jobs import job
 
 
 @job(queue="critical")
-def send_welcome_email(*, user_id: int) -> None:
+def send_welcome_email(*, user_id: int, confirm_url: str = "") -> None:
     from app.accounts.models import User
 
     user = User.objects.get(pk=user_id)
-    body = render_to_string("emails/welcome.txt", {"user": user})
-    send_mail("Welcome to Milestones", body, None, [user.email])
+    body = render_to_string("emails/welcome.txt", {"user": user, "confirm_url": confirm_url})
+    send_mail("Welcome to Milestones: confirm your address", body, None, [user.email])
+
+
+@job(queue="critical")
+def send_sign_up_notice(*, user_id: int) -> None:
+    """Someone signed up with an address that has an account: tell its owner, tell the visitor nothing."""
+    from app.accounts.models import User
+
+    user = User.objects.get(pk=user_id)
+    body = render_to_string("emails/sign_up_notice.txt", {"user": user})
+    send_mail("Someone tried to sign up with your address", body, None, [user.email])
 
 
 @job(queue="critical")
@@ -29,3 +39,16 @@ def make_avatar_thumbnail(*, user_id: int) -> None:
     from app.accounts.models import User
 
     store_thumbnail(User.objects.get(pk=user_id), source="avatar", target="avatar_thumbnail")
+
+
+@job(queue="critical")
+def send_password_reset(*, email: str, domain: str, use_https: bool) -> None:
+    """Look the address up and send Django's reset email to its account, within the limits."""
+    from app.accounts.forms import LimitedPasswordResetForm
+    from app.accounts.services import password_reset_record
+
+    form = LimitedPasswordResetForm({"email": email})
+    if not form.is_valid():
+        return
+    password_reset_record(email=email)
+    form.save(domain_override=domain, use_https=use_https)

@@ -43,3 +43,16 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class PasswordResetRequest(models.Model):
+    """One password-reset email asked for: counted to limit how many an address or account receives."""
+
+    #: SHA-256 of the address as typed, case-folded: counted without keeping the address.
+    address_digest = models.CharField(max_length=64)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, null=True, db_index=False)
+    sent = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"reset asked {self.created_at:%Y-%m-%d %H:%M}"

@@ -4,35 +4,71 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
+from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.tokens import default_token_generator
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.http import urlsafe_base64_decode
 
 from app.accounts import jobs
-from app.accounts.models import ApiToken, User
+from app.accounts.models import ApiToken, PasswordResetRequest, User
 from app.platform.errors import Conflict, DomainError, NotAuthenticated, NotFound
 from app.platform.jobs import enqueue
 
 TOKEN_BYTES = 32
+logger = logging.getLogger(__name__)
 
 
-def user_sign_up(*, username: str, email: str, password: str) -> User:
-    """Create a user and send the welcome email once the user is committed."""
+def user_sign_up(*, username: str, email: str, password: str, confirm_url: Callable[[User], str]) -> User | None:
+    """Start an account, in a way that does not tell whether the email address is known.
+
+    A new address gets an inactive account and a welcome email with a link that confirms the
+    address and signs the user in (``user_confirm``). An address that already has an account
+    gets an email saying someone tried to sign up with it, and nothing else happens. Either
+    way the caller shows the same page, and the request does the same work: one password hash
+    and one queued email. Usernames are public, so a taken one is still said to be taken.
+    """
     if User.objects.filter(username__iexact=username).exists():
         raise DomainError("A user with that username already exists.", field="username")
-    if User.objects.filter(email__iexact=email).exists():
-        raise DomainError("A user with that email already exists.", field="email")
+    hashed = make_password(password)
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None:
+        enqueue(jobs.send_sign_up_notice, user_id=existing.pk)
+        return None
     try:
         with transaction.atomic():
-            user = User.objects.create_user(username=username, email=email, password=password)
-            enqueue(jobs.send_welcome_email, user_id=user.pk)
-    except IntegrityError as exc:  # lost a race with a concurrent sign-up of the same name
-        raise DomainError("A user with that username or email already exists.", field="username") from exc
+            user = User(username=username, email=email, password=hashed, is_active=False)
+            user.save()
+            enqueue(jobs.send_welcome_email, user_id=user.pk, confirm_url=confirm_url(user))
+    except IntegrityError:  # lost a race with a concurrent sign-up of the same name or address
+        raise DomainError("A user with that username already exists.", field="username") from None
+    return user
+
+
+def confirmation_token(user: User) -> str:
+    """Single use: it stops working once the account is active and signed in (``last_login`` changes)."""
+    return default_token_generator.make_token(user)
+
+
+def user_confirm(*, uidb64: str, token: str) -> User:
+    """Activate the account the link was made for; refused if the link is wrong or was used."""
+    try:
+        user = User.objects.get(pk=int(urlsafe_base64_decode(uidb64).decode()))
+    except (ValueError, OverflowError, UnicodeDecodeError, User.DoesNotExist):
+        raise NotFound("This confirmation link is not valid.") from None
+    if not default_token_generator.check_token(user, token):
+        raise NotFound("This confirmation link is not valid, or was already used: log in instead.")
+    if not user.is_active:
+        User.objects.filter(pk=user.pk).update(is_active=True)
+        user.is_active = True
     return user
 
 
@@ -113,3 +149,27 @@ def _password_mark(user: User) -> str:
 
 def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _address_digest(email: str) -> str:
+    return hashlib.sha256(email.strip().casefold().encode()).hexdigest()
+
+
+def password_reset_record(*, email: str) -> None:
+    """Count one reset asked for ``email`` (known or not), for the per-address limit."""
+    PasswordResetRequest.objects.create(address_digest=_address_digest(email))
+
+
+def password_reset_allowed(*, email: str, user: User) -> bool:
+    """Whether one more reset email may go out: at most ``PASSWORD_RESETS_PER_HOUR`` per address
+    and per account, so the form cannot be used to flood someone's inbox."""
+    since = timezone.now() - dt.timedelta(hours=1)
+    limit = settings.PASSWORD_RESETS_PER_HOUR
+    recent = PasswordResetRequest.objects.filter(created_at__gte=since)
+    by_address = recent.filter(address_digest=_address_digest(email), user__isnull=True).count()
+    by_account = recent.filter(user=user, sent=True).count()
+    if by_address > limit or by_account >= limit:
+        logger.warning("password reset for account %s not sent: over %d an hour", user.pk, limit)
+        return False
+    PasswordResetRequest.objects.create(address_digest=_address_digest(email), user=user, sent=True)
+    return True

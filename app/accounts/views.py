@@ -7,30 +7,59 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.http import require_http_methods
 
 from app.accounts.forms import ApiTokenForm, AvatarForm, SignUpForm
-from app.accounts.services import api_token_create, api_token_revoke, api_tokens_of, user_set_avatar, user_sign_up
+from app.accounts.models import User
+from app.accounts.services import (
+    api_token_create,
+    api_token_revoke,
+    api_tokens_of,
+    confirmation_token,
+    user_confirm,
+    user_set_avatar,
+    user_sign_up,
+)
 from app.platform.errors import DomainError
 
 
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
+    """The same "check your inbox" page whether the address is new or already has an account."""
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = user_sign_up(
+            user_sign_up(
                 username=form.cleaned_data["username"],
                 email=form.cleaned_data["email"],
                 password=form.cleaned_data["password1"],
+                confirm_url=lambda user: request.build_absolute_uri(
+                    reverse(
+                        "signup_confirm", args=[urlsafe_base64_encode(force_bytes(user.pk)), confirmation_token(user)]
+                    )
+                ),
             )
         except DomainError as exc:
             form.add_error(exc.field, exc.message)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Welcome, {user.username}! We sent a welcome email to {user.email}.")
-            return redirect("feed")
+            return render(request, "accounts/check_inbox.html", {"email": form.cleaned_data["email"]})
     return render(request, "accounts/signup.html", {"form": form})
+
+
+def _confirm_url(request: HttpRequest, user: User) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    return request.build_absolute_uri(reverse("signup_confirm", args=[uid, confirmation_token(user)]))
+
+
+@require_http_methods(["GET"])
+def signup_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    user = user_confirm(uidb64=uidb64, token=token)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(request, f"Welcome, {user.username}! Your address is confirmed.")
+    return redirect("feed")
 
 
 @login_required

@@ -128,6 +128,8 @@ WEBHOOK_TIMEOUT_SECONDS = 5.0
 # API tokens work this many days, and a user holds at most this many at once.
 API_TOKEN_LIFETIME_DAYS = 30
 API_TOKENS_PER_USER = 10
+# Password-reset emails: at most this many an hour to one address, and to one account.
+PASSWORD_RESETS_PER_HOUR = 3
 
 # Webhooks go only to public addresses (app.platform.outbound): never loopback, private,
 # link-local (cloud metadata) or reserved ones. Networks listed here are exceptions, for

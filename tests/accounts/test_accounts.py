@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.core import mail
@@ -32,30 +33,63 @@ def png(size: tuple[int, int] = (800, 600)) -> SimpleUploadedFile:
     return SimpleUploadedFile("photo.png", buffer.getvalue(), content_type="image/png")
 
 
-def test_signing_up_logs_in_and_sends_one_welcome_email(client):
+def confirm_link(message) -> str:  # type: ignore[no-untyped-def]
+    return re.search(r"https?://\S+/accounts/signup/confirm/\S+/", message.body).group(0)
+
+
+def test_signing_up_sends_a_link_that_confirms_and_signs_in(client):
     response = client.post(reverse("signup"), GOOD)
-    assert response.status_code == 302
-    assert User.objects.get().username == "ada"
-    assert client.get(reverse("profile")).status_code == 200
+    assert response.status_code == 200
+    assert "Check your inbox" in response.content.decode()
+    user = User.objects.get()
+    assert (user.username, user.is_active) == ("ada", False)
     assert [m.to for m in mail.outbox] == [["ada@example.com"]]
     assert "Welcome" in mail.outbox[0].subject
+    link = confirm_link(mail.outbox[0])
+    assert client.get(link).status_code == 302
+    assert client.get(reverse("profile")).status_code == 200
+    assert User.objects.get().is_active
+    client.logout()
+    assert client.get(link).status_code == 404  # single use
 
 
-@pytest.mark.parametrize(
-    ("field", "value"), [("username", "ADA"), ("email", "Ada@Example.COM")], ids=["username", "email"]
-)
-def test_usernames_and_emails_are_unique_whatever_their_case(client, field, value):
-    UserFactory(username="ada", email="ada@example.com")
-    response = client.post(reverse("signup"), {**GOOD, "username": "other", "email": "o@example.com", field: value})
+def test_an_unconfirmed_account_cannot_log_in(client):
+    client.post(reverse("signup"), GOOD)
+    response = client.post(reverse("login"), {"username": "ada", "password": GOOD["password1"]})
     assert response.status_code == 200
-    assert "already exists" in response.context["form"].errors[field][0]
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_known_email_gets_the_same_answer_and_its_owner_a_notice(client):
+    """Nothing on the page, in the status or in the work done tells a known address from a new one."""
+    UserFactory(username="ada", email="ada@example.com")
+    known = client.post(reverse("signup"), {**GOOD, "username": "someone", "email": "ADA@example.com"})
+    fresh = client.post(reverse("signup"), {**GOOD, "username": "other", "email": "other@example.com"})
+    assert known.status_code == fresh.status_code == 200
+    assert known.content.replace(b"ADA@example.com", b"X") == fresh.content.replace(b"other@example.com", b"X")
+    assert [m.subject for m in mail.outbox] == [
+        "Someone tried to sign up with your address",
+        "Welcome to Milestones: confirm your address",
+    ]
+    assert mail.outbox[0].to == ["ada@example.com"]
+    assert not User.objects.filter(username="someone").exists()
+
+
+def test_usernames_are_unique_whatever_their_case(client):
+    UserFactory(username="ada", email="ada@example.com")
+    response = client.post(reverse("signup"), {**GOOD, "username": "ADA", "email": "o@example.com"})
+    assert response.status_code == 200
+    assert "already exists" in response.context["form"].errors["username"][0]
     assert User.objects.count() == 1
 
 
-def test_the_service_refuses_a_duplicate_even_without_the_form():
-    user_sign_up(username="bob", email="bob@example.com", password=PASSWORD)
+def test_the_service_refuses_a_duplicate_username_even_without_the_form():
+    def link(user: User) -> str:
+        return "https://example.com/confirm"
+
+    user_sign_up(username="bob", email="bob@example.com", password=PASSWORD, confirm_url=link)
     with pytest.raises(DomainError) as refused:
-        user_sign_up(username="BOB", email="new@example.com", password=PASSWORD)
+        user_sign_up(username="BOB", email="new@example.com", password=PASSWORD, confirm_url=link)
     assert refused.value.field == "username"
 
 

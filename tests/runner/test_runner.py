@@ -55,11 +55,14 @@ def test_signing_up_over_http_delivers_the_welcome_email_over_smtp(tier_stack):
             "password1": "a-long-enough-pass",
             "password2": "a-long-enough-pass",
         }
-        assert (
-            browser.post("accounts/signup/", data=form, headers={"Referer": str(browser.base_url)}).status_code == 302
-        )
-    messages = mail_in(tier_stack.ctx, before + 1)
-    assert any("To: smtp-check@example.com" in m and "Welcome" in m for m in messages)
+        answer = browser.post("accounts/signup/", data=form, headers={"Referer": str(browser.base_url)})
+        assert answer.status_code == 200
+        assert "Check your inbox" in answer.text
+        messages = mail_in(tier_stack.ctx, before + 1)
+        welcome = next(m for m in messages if "To: smtp-check@example.com" in m and "Welcome" in m)
+        link = re.search(r"http://\S+/accounts/signup/confirm/\S+/", welcome).group(0)
+        assert browser.get(link).status_code == 302  # confirmed and signed in
+        assert browser.get("accounts/profile/").status_code == 200
 
 
 def test_down_stops_every_process_and_frees_the_ports():

@@ -37,7 +37,12 @@ def webhook_order(receiver_url: str):  # type: ignore[no-untyped-def]
 
 def test_the_welcome_email_is_sent_by_a_worker_not_by_the_request(workers):
     before = len(mails(workers))
-    user_sign_up(username="queued", email="queued@example.com", password="a-long-enough-pass")
+    user_sign_up(
+        username="queued",
+        email="queued@example.com",
+        password="a-long-enough-pass",
+        confirm_url=lambda user: "https://example.com/confirm",
+    )
     assert mail.outbox == []  # nothing was sent in this process
     eventually(lambda: len(mails(workers)) > before, what="the welcome email")
     assert "To: queued@example.com" in mails(workers)[-1]
