@@ -11,10 +11,11 @@ def keep_existing_tokens(apps, schema_editor):
     """Tokens issued before expiry existed keep working for one lifetime, under today's password."""
     ApiToken = apps.get_model("accounts", "ApiToken")
     expires = timezone.now() + dt.timedelta(days=30)
-    for token in ApiToken.objects.select_related("user").iterator():
-        token.expires_at = expires
-        token.password_mark = hashlib.sha256(f"api-token:{token.user.password}".encode()).hexdigest()
-        token.save(update_fields=["expires_at", "password_mark"])
+    # On the migration's own connection (tier2 migrates over a direct one, not the pooler).
+    tokens = ApiToken.objects.using(schema_editor.connection.alias)
+    for token in tokens.select_related("user").iterator():
+        mark = hashlib.sha256(f"api-token:{token.user.password}".encode()).hexdigest()
+        tokens.filter(pk=token.pk).update(expires_at=expires, password_mark=mark)
 
 
 class Migration(migrations.Migration):
