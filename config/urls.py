@@ -2,15 +2,11 @@
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, re_path, register_converter
+from django.urls import include, path, re_path
 from django.views.static import serve
 
 from app.api.api import api
 from app.web import views as web_views
-from app.web.converters import IdConverter
-
-# Ids in URLs are at most 18 digits, so every one fits the database's integers (see the class).
-register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

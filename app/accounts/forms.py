@@ -9,8 +9,10 @@ from django.contrib.auth.forms import PasswordResetForm, UserCreationForm
 
 from app.accounts import jobs
 from app.accounts.models import User
+from app.platform.errors import DomainError
 from app.platform.images import ImageUploadField
 from app.platform.jobs import enqueue
+from app.platform.names import clean_name
 
 
 class SignUpForm(UserCreationForm):
@@ -21,7 +23,10 @@ class SignUpForm(UserCreationForm):
         fields = ("username", "email")
 
     def clean_username(self) -> str:
-        username = self.cleaned_data["username"]
+        try:
+            username = clean_name(self.cleaned_data["username"], field="username", what="username")
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from exc
         if User.objects.filter(username__iexact=username).exists():
             raise forms.ValidationError("A user with that username already exists.")
         return username

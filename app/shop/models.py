@@ -15,7 +15,7 @@ from app.platform.images import validate_image_size
 class Product(models.Model):
     team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="products", db_index=False)
     name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200)
+    slug = models.SlugField(max_length=200, allow_unicode=True)
     description = models.TextField(blank=True)
     price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
     stock = models.PositiveIntegerField(default=0)

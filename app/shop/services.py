@@ -8,17 +8,19 @@ from decimal import Decimal
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils.text import slugify
 
 from app.accounts.models import User
 from app.platform.errors import Conflict, DomainError, NotFound, PermissionDenied, Unprocessable
 from app.platform.jobs import enqueue, enqueue_all
+from app.platform.names import clean_name, slug_for
 from app.shop import jobs
 from app.shop.models import CheckoutKey, Order, OrderItem, Product
 from app.teams.models import Team
 from app.teams.selectors import is_member
 
 MAX_QUANTITY = 100
+#: ``/shop/<team>/new/`` is the page to add a product: no product may be called that.
+RESERVED_PRODUCT_SLUGS = {"new"}
 
 
 def product_create(
@@ -33,8 +35,9 @@ def product_create(
 ) -> Product:
     if not is_member(user=actor, team=team):
         raise PermissionDenied("Only the team's members can list products for it.")
-    slug = slugify(name)
-    if not slug:
+    name = clean_name(name, field="name", what="product name")
+    slug = slug_for(name)
+    if not slug or slug in RESERVED_PRODUCT_SLUGS:
         raise DomainError("Give the product a name with letters or digits.", field="name")
     if Product.objects.filter(team=team, slug=slug).exists():
         raise DomainError("This team already sells a product with that name.", field="name")

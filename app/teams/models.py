@@ -8,7 +8,7 @@ from django.db import models
 
 class Team(models.Model):
     name = models.CharField(max_length=100)
-    slug = models.SlugField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True, allow_unicode=True)
     description = models.TextField(blank=True)
     #: Each order is POSTed here as signed JSON (see ``app.shop.webhooks``).
     webhook_url = models.URLField(blank=True)

@@ -5,19 +5,30 @@ from __future__ import annotations
 import secrets
 
 from django.db import IntegrityError, transaction
-from django.utils.text import slugify
 
 from app.accounts.models import User
 from app.platform import outbound
 from app.platform.errors import DomainError, NotFound
+from app.platform.names import clean_name, slug_for
 from app.teams.models import Membership, Team
 from app.teams.selectors import require_owner
 
 
+def reserved_slugs() -> set[str]:
+    """The words the app's own team URLs use (``/teams/new/``): no team may take one as its slug."""
+    from app.teams import urls
+
+    routes = (str(pattern.pattern) for pattern in urls.urlpatterns)
+    return {route.split("/")[0] for route in routes if route and "<" not in route.split("/")[0]}
+
+
 def team_create(*, owner: User, name: str, description: str = "") -> Team:
-    slug = slugify(name)
+    name = clean_name(name, field="name", what="team name")
+    slug = slug_for(name)
     if not slug:
         raise DomainError("Give the team a name with letters or digits.", field="name")
+    if slug in reserved_slugs():
+        raise DomainError(f"“{name}” is a word the site itself uses; choose another name.", field="name")
     if Team.objects.filter(slug=slug).exists():
         raise DomainError("A team with that name already exists.", field="name")
     try:

@@ -17,3 +17,18 @@ class IdConverter:
 
     def to_url(self, value: int) -> str:
         return str(value)
+
+
+class UnicodeSlugConverter:
+    """A slug in any script (``東京-studio``): letters, digits, hyphens and underscores.
+
+    Django's ``<slug:…>`` takes ASCII only, so a team named in another script had no page.
+    """
+
+    regex = r"[-\w]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
