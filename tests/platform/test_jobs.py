@@ -186,3 +186,12 @@ def test_a_failed_job_sent_again_from_the_admin_runs_inline_at_tier0():
     run = JobRun.objects.get()
     assert jobs.resubmit([run.pk]) == 1
     assert JobRun.objects.get().attempts == 2
+
+
+def test_the_queues_command_says_tier0_has_no_queues(capsys):
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    with override_settings(CELERY_BROKER_URL=""):
+        call_command("queues")
+    assert "no queues to watch" in capsys.readouterr().out
