@@ -28,7 +28,8 @@ from config.celery import app
 
 logger = logging.getLogger(__name__)
 
-#: Seconds past a job's ``timeout`` before the worker kills the attempt outright.
+#: Seconds past a job's ``timeout`` before the worker kills the attempt outright (less than the
+#: lease's margin, ``jobs.LEASE_MARGIN_SECONDS``).
 HARD_LIMIT_GRACE = 10
 
 

@@ -56,6 +56,10 @@ class Job:
         return self.func(**kwargs)
 
 
+#: A lease outlasts the job's ``timeout`` by this much: longer than workers let an attempt run
+#: past its timeout before killing it (``celery_jobs.HARD_LIMIT_GRACE``), so no attempt outlives it.
+LEASE_MARGIN_SECONDS = 15
+
 #: Every declared job by name, so a worker can find the function a message names.
 registry: dict[str, Job] = {}
 
@@ -169,7 +173,7 @@ def _claim(declared: Job, kwargs: dict[str, Any], delivery_id: str) -> str | Non
     lease = {
         "status": JobRun.Status.RUNNING,
         "lease_token": token,
-        "lease_until": now + dt.timedelta(seconds=declared.timeout),
+        "lease_until": now + dt.timedelta(seconds=declared.timeout + LEASE_MARGIN_SECONDS),
         "lease_holder": _holder(),
         "updated_at": now,
     }
