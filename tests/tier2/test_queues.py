@@ -42,6 +42,7 @@ def test_depth_and_oldest_age_are_reported_per_queue(broker):
     assert not any(d.backing_up for d in depths.values())
 
 
+@pytest.mark.django_db  # the command also reads the outbox's backlog
 def test_a_queue_past_its_threshold_is_backing_up(broker, settings, capsys):
     settings.QUEUE_ALERTS = {**settings.QUEUE_ALERTS, "bulk": {"depth": 10, "age_seconds": 900}}
     flood(11)
