@@ -10,13 +10,17 @@ STAMP := $(VENV)/.installed
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 
-# The operating-system packages come first, from the system's python3 and the standard library
-# alone: Debian's Python cannot make a virtualenv until python3-venv is installed. As root (or
-# with passwordless sudo) whatever is missing is installed with apt; otherwise it stops with the
-# command to run. `make up` then installs what its tier's servers need (the runner knows them),
-# and `make test` and `make bench` what every tier and the test tools need.
+# The operating-system packages come first, before the virtualenv, from the system's python3 and
+# the standard library alone: Debian's Python cannot make a virtualenv until python3-venv is
+# installed, and without root one should hear at once what to install, not after pip has run.
+# `make test`, `make up` (its tier's) and `make bench` check theirs at the top of the recipe, then
+# build the virtualenv with a sub-make: as two prerequisites, the check and $(STAMP) could run in
+# parallel under `make -j`, while a recipe's lines run in order. Every other target gets
+# python3-venv, if it is missing, from the $(STAMP) rule.
+SYSTEM_PACKAGES := python3 -m app.runner.system_packages
+
 $(STAMP): requirements.txt requirements-dev.txt
-	@python3 -m app.runner.system_packages venv
+	@$(SYSTEM_PACKAGES) venv
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade pip
 	@$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -24,7 +28,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP) ## Create .venv and install the pinned dependencies
 
-up: $(STAMP) ## Start TIER (default tier0) with demo data at http://127.0.0.1:8000
+up: ## Start TIER (default tier0) with demo data at http://127.0.0.1:8000
+	@$(SYSTEM_PACKAGES) up $(TIER)
+	@$(MAKE) --silent --no-print-directory $(STAMP)
 	@$(PY) -m app.runner up --tier $(TIER)
 
 down: $(STAMP) ## Stop everything `make up` started
@@ -51,8 +57,9 @@ lint: $(STAMP) ## ruff (lint and format check)
 
 TESTED_TIERS := tier0 tier1 tier2
 
-test: $(STAMP) ## Everything CI runs: lint, then per tier: migrations check, system check, pytest
-	@$(PY) -m app.runner.system_packages tests
+test: ## Everything CI runs: lint, then per tier: migrations check, system check, pytest
+	@$(SYSTEM_PACKAGES) test
+	@$(MAKE) --silent --no-print-directory $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	@for tier in $(TESTED_TIERS); do \
@@ -64,8 +71,9 @@ test: $(STAMP) ## Everything CI runs: lint, then per tier: migrations check, sys
 	TIER=tier1 $(PY) -m pytest -m "not tier_independent"
 	TIER=tier2 $(PY) -m pytest -m "not tier_independent"
 
-bench: $(STAMP) ## Run the benchmarks (S=<scenario> for one); results in bench/results/
-	@$(PY) -m app.runner.system_packages tests
+bench: ## Run the benchmarks (S=<scenario> for one); results in bench/results/
+	@$(SYSTEM_PACKAGES) bench
+	@$(MAKE) --silent --no-print-directory $(STAMP)
 	$(PY) -m bench $(S) $(if $(SECONDS),--seconds $(SECONDS))
 
 fmt: $(STAMP) ## Format and autofix with ruff

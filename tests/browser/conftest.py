@@ -24,7 +24,7 @@ ARGS = [
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (see .ci/run)")
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it as root, or `sudo apt-get install -y chromium`")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser
