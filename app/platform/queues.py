@@ -34,8 +34,8 @@ def queue_depths(now: float | None = None) -> list[QueueDepth]:
         depths = []
         for queue in QUEUES:
             depth = client.llen(queue)
-            oldest = client.lindex(queue, -1) if depth else None
-            age = max(0.0, now - _enqueued_at(oldest)) if oldest else 0.0
+            oldest = oldest_enqueued_at(client, [queue])[queue] if depth else None
+            age = max(0.0, now - oldest) if oldest is not None else 0.0
             limits = settings.QUEUE_ALERTS.get(queue, {})
             backing_up = depth > limits.get("depth", float("inf")) or age > limits.get("age_seconds", float("inf"))
             depths.append(QueueDepth(queue, depth, round(age, 3), backing_up))

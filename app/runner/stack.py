@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from app.runner import system_packages
 from app.runner.processes import RunnerError, free_port
 from app.runner.registry import SERVICES
 from app.runner.services import Context, Daemon, Group, Service
@@ -56,10 +55,6 @@ class Stack:
             for service in self.services
             if not (infrastructure_only and not service.infrastructure) and (only is None or service.name in only)
         ]
-        try:
-            system_packages.ensure(system_packages.missing(self.programs(chosen)))
-        except system_packages.Missing as exc:
-            raise RunnerError(str(exc)) from exc
         running = running_tier(self.ctx.var_dir)
         if running and running != self.ctx.tier:
             print(f"Stopping {running} first …")
@@ -88,7 +83,12 @@ class Stack:
         return None
 
     def programs(self, services: list[Service] | None = None) -> dict[str, str]:
-        """Program → Debian package for the servers among ``services`` (default: all of this tier's)."""
+        """Program → Debian package for the servers among ``services`` (default: all of this tier's).
+
+        ``app.runner.system_packages`` installs them before the virtualenv exists, from a table a
+        test keeps equal to this; a server still missing when a stack starts is one clear error
+        from ``Daemon.start``.
+        """
         found = {}
         for service in self.services if services is None else services:
             for daemon in service.members(self.ctx) if isinstance(service, Group) else [service]:
