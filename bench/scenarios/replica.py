@@ -75,7 +75,12 @@ def run(*, seconds: float, quick: bool = False) -> Report:
             _statements(dsn, reset=True)
         tally, stop = Tally(), threading.Event()
         lag = _LagSampler(*(server.dsn(stack.ctx, "postgres") for server in servers.values()))
-        users = [threading.Thread(target=_user, args=(base, posts, token, tally, stop)) for token in tokens]
+        # A smoke run is a handful of actions, too few to be sure one of them writes (one in twenty
+        # does): there the first user writes first, so read-your-writes is exercised every time.
+        users = [
+            threading.Thread(target=_user, args=(base, posts, token, tally, stop, quick and n == 0))
+            for n, token in enumerate(tokens)
+        ]
         lag.start()
         for user in users:
             user.start()
@@ -131,7 +136,9 @@ def run(*, seconds: float, quick: bool = False) -> Report:
     )
 
 
-def _user(base: str, posts: list[int], token: str, tally: Tally, stop: threading.Event) -> None:
+def _user(
+    base: str, posts: list[int], token: str, tally: Tally, stop: threading.Event, write_first: bool = False
+) -> None:
     rng = random.Random()
     headers = {"Authorization": f"Bearer {token}"}
     # Idle connections are dropped before gunicorn's 2 s keep-alive ends, so a request never
@@ -139,6 +146,8 @@ def _user(base: str, posts: list[int], token: str, tally: Tally, stop: threading
     limits = httpx.Limits(keepalive_expiry=1.0)
     # verify=False: plain HTTP on loopback; skips loading CA certificates for each of many clients.
     with httpx.Client(base_url=base, timeout=30, headers=headers, limits=limits, verify=False) as client:  # noqa: S501
+        if write_first:
+            _write_and_read_back(client, rng.choice(posts), f"bench {rng.getrandbits(64):x}", tally)
         while not stop.wait(rng.uniform(*THINK_SECONDS)):
             try:
                 _act(client, rng, posts, tally)
