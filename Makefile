@@ -45,27 +45,35 @@ ps: $(STAMP) ## Show what is running
 logs: $(STAMP) ## Show the last lines of every service's log
 	@$(PY) -m app.runner logs
 
+tls: $(STAMP) ## Make the local CA and the load balancer's certificate in var/tls (make up does it from tier2)
+	@$(PY) -m app.runner tls
+
 migrate-data: $(STAMP) ## Copy FROM's database into TO's (e.g. FROM=tier0 TO=tier1; FORCE=1 replaces data)
 	@$(PY) -m app.runner migrate-data --from $(FROM) --to $(TO) $(if $(FORCE),--force)
 
-diff: $(STAMP) ## What a milestone changes: settings (resolved) and services, A=tier0 B=tier1
-	@$(PY) -m app.runner.diff $(or $(A),tier0) $(or $(B),tier1)
+diff: $(STAMP) ## What a milestone changes, as a changelog: A=tier0 B=tier1 (V=1 unfolds every key)
+	@$(PY) -m app.runner.diff $(if $(V),-v) $(or $(A),tier0) $(or $(B),tier1)
 
 lint: $(STAMP) ## ruff (lint and format check)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
 TESTED_TIERS := tier0 tier1 tier2
+# What a production deployment sets (README: "Deploying to production"), with example values:
+# the deployment check runs every tier under them, in the production environment.
+PRODUCTION_ENV := MILESTONES_ENV=production ALLOWED_HOSTS=milestones.example.com TRUSTED_PROXIES=10.0.0.0/8 \
+	SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')
 
-test: ## Everything CI runs: lint, then per tier: migrations check, system check, pytest
+test: ## Everything CI runs: lint, then per tier: migrations check, system checks (local, production), pytest
 	@$(SYSTEM_PACKAGES) test
 	@$(MAKE) --silent --no-print-directory $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	@for tier in $(TESTED_TIERS); do \
-		echo "== $$tier: makemigrations --check, check"; \
-		TIER=$$tier $(PY) manage.py makemigrations --check --dry-run || exit 1; \
-		TIER=$$tier $(PY) manage.py check --fail-level WARNING || exit 1; \
+		echo "== $$tier: makemigrations --check, check, check --deploy (production)"; \
+		TIER=$$tier MILESTONES_ENV=local $(PY) manage.py makemigrations --check --dry-run || exit 1; \
+		TIER=$$tier MILESTONES_ENV=local $(PY) manage.py check --fail-level WARNING || exit 1; \
+		TIER=$$tier $(PRODUCTION_ENV) $(PY) manage.py check --deploy --fail-level WARNING || exit 1; \
 	done
 	TIER=tier0 $(PY) -m pytest
 	TIER=tier1 $(PY) -m pytest -m "not tier_independent"
@@ -83,4 +91,4 @@ fmt: $(STAMP) ## Format and autofix with ruff
 clean: down ## Stop everything and delete var/ (databases, media, logs)
 	rm -rf var
 
-.PHONY: help install up down deploy ps logs migrate-data diff lint test bench fmt clean
+.PHONY: help install up down deploy ps logs tls migrate-data diff lint test bench fmt clean

@@ -28,7 +28,14 @@ DEFAULT_PORTS: dict[str, int] = {
     "REPLICA_PORT": 15433,
     "REPLICA_PGBOUNCER_PORT": 16433,
     "REDIS_PORT": 16379,
+    # Where a tier has a load balancer, it also terminates TLS here (the runner's local CA).
+    "TLS_PORT": 8443,
 }
+
+#: The loopback address the runner's load balancer connects to the app instances from, so the
+#: instances can tell it from any other local client (``TRUSTED_PROXIES`` in the local
+#: environment). Linux answers on all of 127.0.0.0/8; on macOS, ``sudo ifconfig lo0 alias 127.0.0.2``.
+LOAD_BALANCER_SOURCE = os.environ.get("LOAD_BALANCER_SOURCE", "127.0.0.2")
 
 
 def port(name: str) -> int:
@@ -56,3 +63,13 @@ def listing(name: str, default: list[str]) -> list[str]:
     if not value:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    """One of ``choices``; any other value stops the process with a message naming them."""
+    value = os.environ.get(name, default).strip().lower()
+    if value not in choices:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{name}={value!r}: it must be one of {', '.join(choices)}.")
+    return value

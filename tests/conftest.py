@@ -154,6 +154,35 @@ def tier_stack():
         yield stack
 
 
+#: What a production deployment sets (README, "Deploying to production"), for a stack on this machine.
+def production_environment(tls_port: int) -> dict[str, str]:
+    import secrets
+
+    from config import env
+
+    return {
+        "MILESTONES_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "TRUSTED_PROXIES": env.LOAD_BALANCER_SOURCE,
+        # HTTPS is on another port than plain HTTP here (on 443 in production, no need to say).
+        "SECURE_SSL_HOST": f"127.0.0.1:{tls_port}",
+        "TLS_PORT": str(tls_port),
+    }
+
+
+@pytest.fixture(scope="session")
+def https_stack():
+    """The current tier (one with a load balancer) as a deployment runs it: the production
+    environment, HTTPS at HAProxy with the runner's local CA, on its own ports and folder."""
+    from app.runner.processes import free_port
+    from app.runner.stack import private_stack
+
+    with private_stack(django_settings.TIER, stack_folder("https"), **production_environment(free_port())) as stack:
+        assert stack.https_url(), f"{django_settings.TIER} has no load balancer to terminate TLS"
+        yield stack
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _collected_static():
     """Tiers with hashed static names need the manifest ``collectstatic`` writes, as in production."""

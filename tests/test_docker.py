@@ -63,7 +63,12 @@ def test_tier2_balances_two_app_instances_through_haproxy_polling_readyz():
     assert "uri /readyz" in config
     for name in instances:
         assert f"server {name} {name}:8000 check" in config
-    assert tier2["loadbalancer"]["ports"] == ["8000:8000"]
+    assert tier2["loadbalancer"]["ports"] == ["8000:8000", "8443:8443"]
+    # TLS ends at HAProxy, which alone says a request came over HTTPS, from the address the app trusts.
+    assert "bind :8443 ssl crt /usr/local/etc/haproxy/tls/server.pem" in config
+    assert "http-request set-header X-Forwarded-Proto https if { ssl_fc }" in config
+    address = tier2["loadbalancer"]["networks"]["default"]["ipv4_address"]
+    assert all(tier2[name]["environment"]["TRUSTED_PROXIES"] == address for name in instances)
     # The app reaches PostgreSQL through the poolers, reads the replica, and migrates directly.
     env = tier2["web-1"]["environment"]
     assert (env["PGBOUNCER_HOST"], env["REPLICA_PGBOUNCER_HOST"], env["PG_HOST"]) == (

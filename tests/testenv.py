@@ -17,6 +17,9 @@ os.environ.setdefault("PGBOUNCER_PORT", "25433")
 os.environ.setdefault("REDIS_PORT", "26379")
 os.environ.setdefault("REPLICA_PORT", "25434")
 os.environ.setdefault("REPLICA_PGBOUNCER_PORT", "25435")
+os.environ.setdefault("TLS_PORT", "18443")
+# The suite runs locally; the production environment is tested by name (tests/test_environment.py).
+os.environ.setdefault("MILESTONES_ENV", "local")
 # The tests' webhook receivers listen on loopback, which the app otherwise refuses to call.
 os.environ.setdefault("OUTBOUND_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
 # TIER=tier1 make test … runs the suite against that tier's settings (and its real services).

@@ -4,4 +4,12 @@
 test proves is what a user runs. It imports no Django: it reads the tier's settings
 module for ``RUNNER_SERVICES`` and ``WEB_SERVER`` and passes addresses to every
 process through the environment (see ``config/env.py``).
+
+What it runs is a local stack, and it says so: the settings it reads and every process it
+starts are in the local environment (``MILESTONES_ENV=local``: plain HTTP allowed, the
+development secret key) unless the caller chose another, as the HTTPS tests choose production.
 """
+
+import os
+
+os.environ.setdefault("MILESTONES_ENV", "local")

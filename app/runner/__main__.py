@@ -16,7 +16,7 @@ from config import env as project_env
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.runner", description=__doc__)
-    parser.add_argument("command", choices=["up", "down", "ps", "logs", "deploy", "migrate-data"])
+    parser.add_argument("command", choices=["up", "down", "ps", "logs", "deploy", "migrate-data", "tls"])
     parser.add_argument("--tier", default=os.environ.get("TIER") or None)
     parser.add_argument("--lines", type=int, default=40, help="with logs: lines per service")
     parser.add_argument("--from", dest="source", help="with migrate-data: the tier to copy from")
@@ -31,11 +31,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "migrate-data":
             return migrate_data(args.source, args.target, force=args.force)
+        if args.command == "tls":
+            from app.runner import tls
+
+            files = tls.ensure(var_dir / "tls")
+            print(f"Local CA: {files.ca_certificate} (trust this one)")
+            print(f"Server certificate and key: {files.server_bundle}")
+            return 0
         stack = Stack(tier)
         if args.command == "up":
             print(f"Starting {tier} …")
             stack.up()
             print(f"\nMilestones ({tier}) is up at {stack.url()}")
+            if https := stack.https_url():
+                ca = stack.ctx.var_dir / "tls" / "ca.pem"
+                print(f"and over HTTPS at {https} (certificate from the local CA {ca}: `curl --cacert {ca} {https}`)")
             print("Demo login: demo / demo12345   ·   stop it with `make down`")
         elif args.command == "deploy":
             from app.runner.deploy import rolling_restart

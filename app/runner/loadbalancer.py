@@ -15,8 +15,9 @@ import io
 import socket
 from pathlib import Path
 
-from app.runner import processes
+from app.runner import processes, tls
 from app.runner.services import Context, Daemon, Web
+from config import env as project_env
 
 BINARY = "/usr/sbin/haproxy"
 BACKEND = "app"
@@ -34,9 +35,15 @@ class LoadBalancer(Daemon):
         return self.folder(ctx) / "admin.sock"
 
     def ports(self, ctx: Context) -> list[int]:
-        return [ctx.port("WEB_PORT")]
+        return [ctx.port("WEB_PORT"), ctx.port("TLS_PORT")]
+
+    @staticmethod
+    def tls_files(ctx: Context) -> tls.Files:
+        """The runner's local CA and the certificate HAProxy presents (``var/tls``)."""
+        return tls.Files(ctx.var_dir / "tls")
 
     def prepare(self, ctx: Context) -> None:
+        tls.ensure(self.tls_files(ctx).folder)
         self.folder(ctx).mkdir(parents=True, exist_ok=True)
         self.admin_socket(ctx).unlink(missing_ok=True)
         (self.folder(ctx) / "haproxy.cfg").write_text(self.config(ctx))
@@ -50,6 +57,7 @@ class LoadBalancer(Daemon):
                 "global",
                 "    maxconn 4096",
                 f"    stats socket {self.admin_socket(ctx)} mode 600 level admin",
+                "    ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets",
                 "",
                 "defaults",
                 "    mode http",
@@ -66,7 +74,18 @@ class LoadBalancer(Daemon):
                 "",
                 "frontend web",
                 f"    bind 127.0.0.1:{ctx.port('WEB_PORT')}",
+                # TLS ends here, with the certificate from the runner's local CA (var/tls).
+                f"    bind 127.0.0.1:{ctx.port('TLS_PORT')} ssl crt {self.tls_files(ctx).server_bundle}"
+                " alpn h2,http/1.1",
+                # Set, never passed on: whatever a client sent in these headers is replaced, so
+                # only HAProxy says whether the request came over HTTPS (SECURE_PROXY_SSL_HEADER).
+                "    http-request set-header X-Forwarded-Proto https if { ssl_fc }",
+                "    http-request set-header X-Forwarded-Proto http unless { ssl_fc }",
+                "    http-request del-header X-Forwarded-Host",
+                "    http-request del-header Forwarded",
                 "    option forwardfor",
+                # Which server software answers is nobody's business outside.
+                "    http-response del-header Server",
                 f"    default_backend {BACKEND}",
                 "",
                 f"backend {BACKEND}",
@@ -82,6 +101,9 @@ class LoadBalancer(Daemon):
                 "    http-check expect status 200",
                 "    timeout check 3s",
                 "    default-server inter 1s fall 3 rise 2",
+                # From an address of its own, so the instances believe forwarded headers from
+                # HAProxy and from no other local client (TRUSTED_PROXIES).
+                f"    source {project_env.LOAD_BALANCER_SOURCE}",
                 *servers,
                 "",
             ]
@@ -95,7 +117,10 @@ class LoadBalancer(Daemon):
         return processes.http_ok(f"http://127.0.0.1:{ctx.port('WEB_PORT')}/readyz")
 
     def address(self, ctx: Context) -> str:
-        return f"http://127.0.0.1:{ctx.port('WEB_PORT')}/ (HAProxy → {BACKEND})"
+        return (
+            f"http://127.0.0.1:{ctx.port('WEB_PORT')}/ and https://127.0.0.1:{ctx.port('TLS_PORT')}/ "
+            f"(HAProxy → {BACKEND}; CA {self.tls_files(ctx).ca_certificate})"
+        )
 
     # The admin socket: https://docs.haproxy.org/2.6/management.html#9.3
 

@@ -258,6 +258,8 @@ class AppInstance(Daemon):
         command = [
             ctx.bin("gunicorn"),
             "config.wsgi:application",
+            "--config",
+            "python:config.gunicorn",
             "--bind",
             f"127.0.0.1:{self.port(ctx)}",
             "--workers",
@@ -278,7 +280,7 @@ class AppInstance(Daemon):
         return command
 
     def ready(self, ctx: Context) -> bool:
-        return processes.http_ok(f"http://127.0.0.1:{self.port(ctx)}/ping")
+        return processes.http_ok(f"http://127.0.0.1:{self.port(ctx)}/healthz")
 
     def address(self, ctx: Context) -> str:
         return f"http://127.0.0.1:{self.port(ctx)}/"

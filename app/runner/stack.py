@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from app.runner import tiers
 from app.runner.processes import RunnerError, free_port
 from app.runner.registry import SERVICES
 from app.runner.services import Context, Daemon, Group, Service
@@ -24,8 +25,11 @@ class Stack:
         try:
             settings = importlib.import_module(settings_module)
         except ModuleNotFoundError as exc:
-            raise RunnerError(f"There is no tier called {tier!r} ({settings_module.replace('.', '/')}.py).") from exc
+            if exc.name != settings_module:
+                raise
+            raise RunnerError(tiers.unknown(tier)) from exc
         var_dir = Path(environ.get("MILESTONES_VAR", project_env.VAR_DIR)).resolve()
+        environ.setdefault("MILESTONES_ENV", "local")  # a local stack, unless the caller says otherwise
         environ.update(
             TIER=tier,
             DJANGO_SETTINGS_MODULE=settings_module,
@@ -102,6 +106,10 @@ class Stack:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.ctx.port('WEB_PORT')}/"
 
+    def https_url(self) -> str | None:
+        """Where the tier's load balancer terminates TLS (``None`` without one)."""
+        return f"https://127.0.0.1:{self.ctx.port('TLS_PORT')}/" if self.service("loadbalancer") else None
+
 
 def running_tier(var_dir: Path) -> str | None:
     try:
@@ -121,7 +129,8 @@ def private_stack(
     """
     environ = dict(os.environ, MILESTONES_VAR=str(var_dir), **extra_env)
     for name in project_env.DEFAULT_PORTS:
-        environ[name] = str(free_port())
+        if name not in extra_env:  # a port the caller chose (to name it in another variable) is kept
+            environ[name] = str(free_port())
     stack = Stack(tier, environ=environ, settings_module=settings_module)
     stack.up(only=only)
     try:

@@ -29,6 +29,8 @@ import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from app.runner import tiers
+
 #: The project's virtualenv (the Makefile's ``VENV``): once it exists, python3-venv is no longer needed.
 VENV_PYTHON = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "python"
 
@@ -46,8 +48,9 @@ TIER_SERVERS: dict[str, dict[str, str]] = {
         "/usr/sbin/haproxy": "haproxy",
     },
 }
-#: The end-to-end tests' browser and the benchmarks' load generator.
-BROWSER = {"/usr/bin/chromium": "chromium"}
+#: The end-to-end tests' browser, and NSS's certutil to make it trust the runner's local CA
+#: (Chromium on Linux reads its trusted authorities from an NSS database); the benchmarks' load generator.
+BROWSER = {"/usr/bin/chromium": "chromium", "/usr/bin/certutil": "libnss3-tools"}
 LOAD_GENERATOR = {"wrk": "wrk"}
 
 
@@ -153,8 +156,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     needs.add_parser("venv", help="what creating .venv needs")
     needs.add_parser("test", help="every tier's servers, Chromium and wrk: what `make test` drives")
     needs.add_parser("bench", help="every tier's servers and wrk: what `make bench` drives")
-    needs.add_parser("up", help="what one tier's servers need").add_argument("tier", choices=list(TIER_SERVERS))
+    needs.add_parser("up", help="what one tier's servers need").add_argument("tier")
     args = parser.parse_args(argv)
+    if args.need == "up" and args.tier not in TIER_SERVERS:
+        print(f"error: {tiers.unknown(args.tier)}", file=sys.stderr)
+        return 2
     try:
         ensure(venv_packages() + missing(programs_for(args.need, getattr(args, "tier", None))))
     except Missing as exc:

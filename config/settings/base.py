@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from config import env
 
+# Secrets, hosts, HTTPS and its headers: production unless MILESTONES_ENV=local says otherwise.
+from config.settings.environment import *  # noqa: F403
+
 BASE_DIR = env.BASE_DIR
 VAR_DIR = env.VAR_DIR
-
-SECRET_KEY = env.string("SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789")
-DEBUG = env.flag("DEBUG", False)
-ALLOWED_HOSTS = env.listing("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
-CSRF_TRUSTED_ORIGINS = env.listing("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -36,6 +34,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Forwarded headers count only from the load balancer (TRUSTED_PROXIES).
+    "app.platform.proxies.TrustedProxyMiddleware",
+    # /healthz and /readyz, answered before host validation and the HTTPS redirect.
+    "app.platform.probes.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

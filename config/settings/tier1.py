@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from config import env
 from config.settings.tier0 import *  # noqa: F403
-from config.settings.tier0 import INSTALLED_APPS, READINESS_CHECKS
+from config.settings.tier0 import ENVIRONMENT, INSTALLED_APPS, READINESS_CHECKS
 
 TIER = "tier1"
 
@@ -116,7 +116,7 @@ if SENTRY_DSN:
     sentry_sdk.init(
         dsn=SENTRY_DSN,
         integrations=[DjangoIntegration(), CeleryIntegration()],
-        environment=env.string("SENTRY_ENVIRONMENT", "development"),
+        environment=env.string("SENTRY_ENVIRONMENT", ENVIRONMENT),
         traces_sample_rate=env.number("SENTRY_TRACES_SAMPLE_RATE", 0),
         send_default_pii=False,
     )

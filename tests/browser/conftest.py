@@ -1,7 +1,11 @@
-"""A real headless Chromium (Debian's package, driven by Playwright) against the running tier0 stack."""
+"""A real headless Chromium (Debian's package, driven by Playwright) against the tier's running stack:
+as `make up` runs it, or, where the tier has a load balancer, over HTTPS in the production
+environment, with the runner's local CA trusted the way a machine trusts one."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,18 +26,51 @@ ARGS = [
 
 
 @pytest.fixture(scope="session")
-def browser():
+def web_stack(request):  # type: ignore[no-untyped-def]
+    """The stack the journeys run on: HTTPS through HAProxy (production environment) where the
+    tier has a load balancer, else the tier as `make up` runs it."""
+    from django.conf import settings
+
+    return request.getfixturevalue("https_stack" if "loadbalancer" in settings.RUNNER_SERVICES else "tier_stack")
+
+
+def trust(ca: Path, home: Path) -> None:
+    """Chromium on Linux trusts the authorities in ``$HOME/.pki/nssdb``: a new one, with ``ca`` in it."""
+    nssdb = home / ".pki" / "nssdb"
+    nssdb.mkdir(parents=True)
+    subprocess.run(["certutil", "-N", "-d", f"sql:{nssdb}", "--empty-password"], check=True)
+    subprocess.run(
+        ["certutil", "-A", "-d", f"sql:{nssdb}", "-n", "Milestones local CA", "-t", "C,,", "-i", str(ca)], check=True
+    )
+
+
+@pytest.fixture(scope="session")
+def browser(web_stack, tmp_path_factory):  # type: ignore[no-untyped-def]
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs it as root, or `sudo apt-get install -y chromium`")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+    environ = dict(os.environ)
+    driver_environ = {}
+    if web_stack.https_url():
+        from app.runner.loadbalancer import LoadBalancer
+
+        ca = LoadBalancer.tls_files(web_stack.ctx).ca_certificate
+        environ["HOME"] = str(tmp_path_factory.mktemp("browser-home"))
+        trust(ca, Path(environ["HOME"]))
+        # page.request (the invoice download) goes through Playwright's Node driver, which reads this.
+        driver_environ["NODE_EXTRA_CA_CERTS"] = str(ca)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in driver_environ.items():
+            patch.setenv(name, value)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, env=environ)
+            yield browser
+            browser.close()
 
 
 @pytest.fixture
-def page(browser, tier_stack):
-    context = browser.new_context(base_url=tier_stack.url(), viewport={"width": 414, "height": 896})
+def page(browser, web_stack):
+    base_url = web_stack.https_url() or web_stack.url()
+    context = browser.new_context(base_url=base_url, viewport={"width": 414, "height": 896})
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page

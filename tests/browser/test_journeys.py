@@ -17,7 +17,7 @@ _ids = itertools.count(1)
 
 
 @pytest.fixture
-def sign_up(tier_stack):  # type: ignore[no-untyped-def]
+def sign_up(web_stack):  # type: ignore[no-untyped-def]
     """Sign up as a person does: the form, then the link in the welcome email, which signs you in."""
 
     def sign_up(page: Page, username: str) -> None:
@@ -28,7 +28,7 @@ def sign_up(tier_stack):  # type: ignore[no-untyped-def]
         page.fill("#id_password2", "a-long-enough-pass")
         page.click("button:has-text('Create account')")
         expect(page.locator("h1")).to_have_text("Check your inbox")
-        page.goto(_confirmation_link(tier_stack, f"{username}@example.com"))
+        page.goto(_confirmation_link(web_stack, f"{username}@example.com"))
 
     return sign_up
 
@@ -38,7 +38,7 @@ def _confirmation_link(stack, address: str, timeout: float = 20) -> str:  # type
     while time.monotonic() < deadline:
         for message in SmtpSink.messages(stack.ctx):
             if f"To: {address}" in message and (
-                found := re.search(r"http://\S+/accounts/signup/confirm/\S+/", message)
+                found := re.search(r"https?://\S+/accounts/signup/confirm/\S+/", message)
             ):
                 return found.group(0)
         time.sleep(0.2)

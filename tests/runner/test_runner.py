@@ -111,3 +111,15 @@ def test_context_finds_programs_in_the_virtualenv(tmp_path):
     ctx = Stack("tier0", environ={"MILESTONES_VAR": str(tmp_path)}).ctx
     assert isinstance(ctx, Context)
     assert Path(ctx.bin("gunicorn")).exists()
+
+
+@pytest.mark.tier_independent
+def test_a_tier_on_the_roadmap_is_called_planned_and_an_unknown_one_lists_the_tiers():
+    from app.runner.stack import Stack
+    from app.runner.tiers import PLANNED, built
+
+    for tier in set(PLANNED) - set(built()):
+        with pytest.raises(RunnerError, match=f"{tier} is planned, not built yet"):
+            Stack(tier)
+    with pytest.raises(RunnerError, match="There is no tier called 'tier9'; the tiers are tier0, tier1, tier2"):
+        Stack("tier9")

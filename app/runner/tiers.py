@@ -1,0 +1,26 @@
+"""Which tiers exist and which are still on the roadmap: standard library only, so the system
+package check (before the virtualenv exists) and the runner give the same answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SETTINGS = Path(__file__).resolve().parents[2] / "config" / "settings"
+
+#: Tiers the roadmap names that have no settings module yet (README, "The tiers").
+PLANNED = {
+    "tier3": "stateless instances, caching, rate limits, object storage, metrics and alerts",
+    "tier4": "sharding by team, failover, two regions, capacity planning",
+}
+
+
+def built() -> list[str]:
+    """The tiers with a settings module, in order."""
+    return sorted(path.stem for path in SETTINGS.glob("tier*.py"))
+
+
+def unknown(tier: str) -> str:
+    """What to tell someone who asked for a tier that does not run (yet)."""
+    if tier in PLANNED and tier not in built():
+        return f"{tier} is planned, not built yet: {PLANNED[tier]}. The tiers that run today: {', '.join(built())}."
+    return f"There is no tier called {tier!r}; the tiers are {', '.join(built())}."
