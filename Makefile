@@ -21,6 +21,7 @@ SYSTEM_PACKAGES := python3 -m app.runner.system_packages
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(SYSTEM_PACKAGES) venv
+	@echo "Installing the pinned Python packages into $(VENV) (the first time takes a minute or so) …"
 	@test -x $(PY) || python3 -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade pip
 	@$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -42,8 +43,8 @@ deploy: $(STAMP) ## Restart the running tier's app instances one by one behind t
 ps: $(STAMP) ## Show what is running
 	@$(PY) -m app.runner ps
 
-logs: $(STAMP) ## Show the last lines of every service's log
-	@$(PY) -m app.runner logs
+logs: $(STAMP) ## Show the last lines of every service's log (FOLLOW=1 keeps following them)
+	@$(PY) -m app.runner logs $(if $(FOLLOW),--follow)
 
 tls: $(STAMP) ## Make the local CA and the load balancer's certificate in var/tls (make up does it from tier2)
 	@$(PY) -m app.runner tls
@@ -71,7 +72,8 @@ test: ## Everything CI runs: lint, then per tier: migrations check, system check
 	$(VENV)/bin/ruff format --check .
 	@for tier in $(TESTED_TIERS); do \
 		echo "== $$tier: makemigrations --check, check, check --deploy (production)"; \
-		TIER=$$tier MILESTONES_ENV=local $(PY) manage.py makemigrations --check --dry-run || exit 1; \
+		TIER=$$tier MILESTONES_ENV=local $(PY) -W ignore::RuntimeWarning manage.py makemigrations --check --dry-run \
+			|| exit 1; \
 		TIER=$$tier MILESTONES_ENV=local $(PY) manage.py check --fail-level WARNING || exit 1; \
 		TIER=$$tier $(PRODUCTION_ENV) $(PY) manage.py check --deploy --fail-level WARNING || exit 1; \
 	done

@@ -99,6 +99,8 @@ class PublishOnCommitBackend:
             publish(job, kwargs, delivery_id)
         except Exception as exc:  # kombu raises OperationalError, redis ConnectionError, …
             logger.error("job %s delivery %s could not be sent: %s", job.name, delivery_id, exc)
+            if not job.tracked:  # best effort by design (page views): no record to send again
+                return
             JobRun.objects.update_or_create(
                 delivery_id=delivery_id,
                 defaults={

@@ -67,7 +67,7 @@ def move(*, target: str = "default", force: bool = False) -> MoveReport:
     if occupied and not force:
         raise TargetNotEmpty(
             f"the target already holds data ({', '.join(occupied[:5])}{'…' if len(occupied) > 5 else ''}); "
-            "pass --force to replace it"
+            "add FORCE=1 to `make migrate-data` (--force to `manage.py copy_data`) to replace it"
         )
     connection = connections[target]
     with transaction.atomic(using=target):
@@ -98,8 +98,9 @@ def verify(models: list[type[Model]], *, target: str) -> MoveReport:
             report.problems.append(f"{model._meta.db_table}: {source_count} rows in the source, {target_count} copied")
         elif _digest(model, SOURCE) != _digest(model, target):
             report.problems.append(f"{model._meta.db_table}: the copied rows differ from the source's")
-        sequence_next, free = _sequence_next(model, target), next_id(model, target)
-        if sequence_next is not None and sequence_next < free:
+        # Only tables whose ids come from a sequence: a session's key, say, is text.
+        sequence_next = _sequence_next(model, target)
+        if sequence_next is not None and sequence_next < (free := next_id(model, target)):
             report.problems.append(
                 f"{model._meta.db_table}: the next id would be {sequence_next}, but {free - 1} is taken"
             )

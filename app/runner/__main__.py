@@ -10,7 +10,7 @@ import sys
 
 from app.runner.processes import RunnerError
 from app.runner.services import Migrate
-from app.runner.stack import Stack, running_tier
+from app.runner.stack import Stack, running_ports, running_tier
 from config import env as project_env
 
 
@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["up", "down", "ps", "logs", "deploy", "migrate-data", "tls"])
     parser.add_argument("--tier", default=os.environ.get("TIER") or None)
     parser.add_argument("--lines", type=int, default=40, help="with logs: lines per service")
+    parser.add_argument("--follow", action="store_true", help="with logs: keep printing new lines until Ctrl-C")
     parser.add_argument("--from", dest="source", help="with migrate-data: the tier to copy from")
     parser.add_argument("--to", dest="target", help="with migrate-data: the tier to copy into")
     parser.add_argument("--force", action="store_true", help="with migrate-data: replace data in the target")
@@ -26,8 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: stop what a half-done `up` started
     var_dir = project_env.VAR_DIR
     tier = args.tier or running_tier(var_dir) or "tier0"
-    if args.command in ("down", "ps", "logs", "deploy") and not args.tier:
-        tier = running_tier(var_dir) or tier
+    environ = dict(os.environ)
+    if args.command in ("down", "ps", "logs", "deploy") and tier == running_tier(var_dir):
+        environ.update(running_ports(var_dir))  # where it was started, whatever this shell says
     try:
         if args.command == "migrate-data":
             return migrate_data(args.source, args.target, force=args.force)
@@ -38,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Local CA: {files.ca_certificate} (trust this one)")
             print(f"Server certificate and key: {files.server_bundle}")
             return 0
-        stack = Stack(tier)
+        stack = Stack(tier, environ=environ)
         if args.command == "up":
             print(f"Starting {tier} …")
             stack.up()
@@ -59,10 +61,15 @@ def main(argv: list[str] | None = None) -> int:
             for name, status, address in stack.status():
                 print(f"{name:<18} {status:<28} {address}")
         elif args.command == "logs":
-            for log in sorted(stack.ctx.log_dir.glob("*.log")):
+            logs = sorted(stack.ctx.log_dir.glob("*.log"))
+            for log in logs:
                 lines = log.read_text(errors="replace").splitlines()[-args.lines :]
                 print(f"==> {log} <==")
                 print("\n".join(lines))
+            if args.follow and logs:
+                sys.stdout.flush()
+                # tail -F follows each file by name, through a restart that recreates it.
+                os.execvp("tail", ["tail", "-n", "0", "-F", *map(str, logs)])  # noqa: S606 - fixed arguments
     except RunnerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -74,18 +81,24 @@ def migrate_data(source: str | None, target: str | None, *, force: bool) -> int:
     if not source or not target:
         raise RunnerError("migrate-data needs --from and --to, e.g. `make migrate-data FROM=tier0 TO=tier1`")
     stack = Stack(target)
+    # Leave things as they were found: servers this command started are stopped again.
+    was_running = running_tier(stack.ctx.var_dir) == target
     print(f"Starting {target}'s databases …")
-    stack.up(infrastructure_only=True)
-    Migrate().start(stack.ctx)
-    copy = [
-        stack.ctx.python,
-        str(stack.ctx.base_dir / "manage.py"),
-        "copy_data",
-        "--from-tier",
-        source,
-        *(["--force"] if force else []),
-    ]
-    result = subprocess.run(copy, env=stack.ctx.env)
+    try:
+        stack.up(infrastructure_only=True)
+        Migrate().start(stack.ctx)
+        copy = [
+            stack.ctx.python,
+            str(stack.ctx.base_dir / "manage.py"),
+            "copy_data",
+            "--from-tier",
+            source,
+            *(["--force"] if force else []),
+        ]
+        result = subprocess.run(copy, env=stack.ctx.env)
+    finally:
+        if not was_running:
+            stack.down(quiet=True)
     if result.returncode == 0:
         print(f"\nDone. `make up TIER={target}` serves the copied data.")
     return result.returncode

@@ -62,9 +62,12 @@ class Stack:
         running = running_tier(self.ctx.var_dir)
         if running and running != self.ctx.tier:
             print(f"Stopping {running} first …")
-            Stack(running, environ=self.ctx.env).down()
+            Stack(running, environ={**self.ctx.env, **running_ports(self.ctx.var_dir)}).down()
         self.ctx.run_dir.mkdir(parents=True, exist_ok=True)
-        self.state_file.write_text(json.dumps({"tier": self.ctx.tier}))
+        # The tier and the ports it was started on, so `make ps`, `make logs`, `make down` and
+        # `make deploy` in another shell (without WEB_PORT=… and friends) find this stack.
+        ports = {name: self.ctx.env[name] for name in project_env.DEFAULT_PORTS}
+        self.state_file.write_text(json.dumps({"tier": self.ctx.tier, "ports": ports}))
         for service in chosen:
             print(f"  starting {service.name} …", flush=True)
             try:
@@ -111,11 +114,23 @@ class Stack:
         return f"https://127.0.0.1:{self.ctx.port('TLS_PORT')}/" if self.service("loadbalancer") else None
 
 
-def running_tier(var_dir: Path) -> str | None:
+def _state(var_dir: Path) -> dict:
     try:
-        return json.loads((var_dir / "run" / "stack.json").read_text())["tier"]
-    except (FileNotFoundError, ValueError, KeyError):
-        return None
+        state = json.loads((var_dir / "run" / "stack.json").read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def running_tier(var_dir: Path) -> str | None:
+    """The tier `make up` last started from this folder, if it has not been stopped."""
+    return _state(var_dir).get("tier")
+
+
+def running_ports(var_dir: Path) -> dict[str, str]:
+    """The ports that stack was started on (``WEB_PORT`` → ``"8000"``, …)."""
+    ports = _state(var_dir).get("ports", {})
+    return {str(name): str(port) for name, port in ports.items()} if isinstance(ports, dict) else {}
 
 
 @contextmanager

@@ -105,22 +105,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-# Error tracking: set SENTRY_DSN to turn it on. The Django and Celery integrations report
-# exceptions from views and from jobs, tagged with the tier.
+# Error tracking: set SENTRY_DSN to turn it on. app.platform.error_tracking starts Sentry in each
+# app process (web, workers, relay) with the Django and Celery integrations, tagged with the tier.
 SENTRY_DSN = env.string("SENTRY_DSN", "")
-if SENTRY_DSN:
-    import sentry_sdk
-    from sentry_sdk.integrations.celery import CeleryIntegration
-    from sentry_sdk.integrations.django import DjangoIntegration
-
-    sentry_sdk.init(
-        dsn=SENTRY_DSN,
-        integrations=[DjangoIntegration(), CeleryIntegration()],
-        environment=env.string("SENTRY_ENVIRONMENT", ENVIRONMENT),
-        traces_sample_rate=env.number("SENTRY_TRACES_SAMPLE_RATE", 0),
-        send_default_pii=False,
-    )
-    sentry_sdk.set_tag("tier", TIER)
+SENTRY_ENVIRONMENT = env.string("SENTRY_ENVIRONMENT", ENVIRONMENT)
+SENTRY_TRACES_SAMPLE_RATE = env.number("SENTRY_TRACES_SAMPLE_RATE", 0)
 
 RUNNER_SERVICES = ["postgres", "redis", "smtp", "migrate", "collectstatic", "seed-demo", "workers", "relay", "web"]
 WORKERS = [{"name": "all", "queues": ["critical", "default", "bulk"], "concurrency": 2}]

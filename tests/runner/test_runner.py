@@ -123,3 +123,35 @@ def test_a_tier_on_the_roadmap_is_called_planned_and_an_unknown_one_lists_the_ti
             Stack(tier)
     with pytest.raises(RunnerError, match="There is no tier called 'tier9'; the tiers are tier0, tier1, tier2"):
         Stack("tier9")
+
+
+@pytest.mark.tier_independent
+def test_ps_logs_and_down_find_the_stack_on_the_ports_it_was_started_on():
+    """`WEB_PORT=… make up`, then a plain `make ps` / `make down` in a new shell, as a user does."""
+    import os
+    import subprocess
+    import sys
+
+    from app.runner.stack import private_stack
+
+    folder = stack_folder("remembered")
+    with private_stack("tier0", folder, only={"smtp"}) as stack:
+        port = stack.ctx.port("SMTP_PORT")
+        assert port != DEFAULT_PORTS["SMTP_PORT"]
+        new_shell = {k: v for k, v in os.environ.items() if k not in DEFAULT_PORTS} | {"MILESTONES_VAR": str(folder)}
+
+        def runner(*command: str) -> str:
+            result = subprocess.run(
+                [sys.executable, "-m", "app.runner", *command],
+                env=new_shell,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert result.returncode == 0, result.stderr
+            return result.stdout
+
+        assert f"smtp://127.0.0.1:{port}" in runner("ps")
+        assert "smtp.log" in runner("logs", "--lines", "1")
+        runner("down")
+        assert not processes.port_open(port)

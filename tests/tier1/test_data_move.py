@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.db import connection
 
 from app.accounts.models import ApiToken, User
@@ -35,14 +36,25 @@ def tier0_database() -> Path:
     for command in (["migrate", "-v0"], ["seed", "--demo", "--users", "40", "--orders", "300"]):
         subprocess.run([*MANAGE, *command], env=env, cwd=ROOT, check=True, capture_output=True)
     script = (
+        "import os; from django.test import Client;"
         "from app.platform.models import JobRun; from app.accounts.services import api_token_create;"
-        "from app.accounts.models import User;"
+        "from app.accounts.models import User; from app.posts.models import Post;"
         "JobRun.objects.create(delivery_id='a'*32, name='x', queue='default',"
         " arguments={'order_id': 7, 'tags': ['a']});"
-        "api_token_create(user=User.objects.get(username='demo'), name='cli')"
+        "api_token_create(user=User.objects.get(username='demo'), name='cli');"
+        # Someone signed in (a session: a table whose key is text, not a sequence) ...
+        "assert Client().login(username='demo', password='demo12345');"
+        # ... and wrote what COPY's text format must escape, and what is not ASCII.
+        "Post.objects.filter(pk=Post.objects.order_by('pk').first().pk).update(body=os.environ['UNUSUAL'])"
     )
-    subprocess.run([*MANAGE, "shell", "-c", script], env=env, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [*MANAGE, "shell", "-c", script], env={**env, "UNUSUAL": UNUSUAL}, cwd=ROOT, check=True, capture_output=True
+    )
     return folder / "tier0.sqlite3"
+
+
+#: Tabs, newlines, backslashes, COPY's own NULL marker, quotes, emoji, right-to-left, combining, zero-width.
+UNUSUAL = "tab\there\nnew line \\ back\\slash \\N 'single' \"double\" 🎉 שלום e\u0301 zero\u200bwidth"
 
 
 def copy(source: Path, *extra: str) -> subprocess.CompletedProcess:
@@ -61,6 +73,8 @@ def test_every_table_arrives_row_for_row_and_sequences_move_on(tier0_database):
     assert Comment.objects.count() == 600
     assert JobRun.objects.get().arguments == {"order_id": 7, "tags": ["a"]}
     assert ApiToken.objects.get().user.username == "demo"
+    assert Session.objects.count() == 1
+    assert Post.objects.order_by("pk").first().body == UNUSUAL
     top = Order.objects.order_by("-pk").first()
     created = Order.objects.create(user=top.user, team=top.team, total=1)
     assert created.pk > top.pk
@@ -71,6 +85,7 @@ def test_a_non_empty_target_is_refused_without_force(tier0_database):
     refused = copy(tier0_database)
     assert refused.returncode != 0
     assert "already holds data" in refused.stderr
+    assert "FORCE=1" in refused.stderr, "make users are told the make way to force"
     forced = copy(tier0_database, "--force")
     assert forced.returncode == 0, forced.stderr
     assert Order.objects.count() == 300

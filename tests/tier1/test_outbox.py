@@ -28,7 +28,7 @@ from app.shop.jobs import send_order_confirmation
 from app.shop.models import Order
 from app.shop.services import order_checkout
 from app.teams.services import team_set_webhook
-from tests.factories import ProductFactory, TeamFactory, UserFactory
+from tests.factories import PostFactory, ProductFactory, TeamFactory, UserFactory
 from tests.tier1.conftest import REDELIVER_AFTER, eventually, mails
 from tests.webhook_receiver import start_receiver
 
@@ -129,6 +129,16 @@ def test_jobs_enqueued_while_the_broker_is_down_wait_and_go_out_when_it_is_back(
     start()
     assert_delivered_exactly_once(workers, receiver, orders)
     assert outbox.backlog().unsent == 0
+
+
+def test_page_views_while_the_broker_is_down_are_dropped_without_a_trace(workers, broker, client):
+    """Page views are untracked (best effort by design): no outbox row, no failed record, a served page."""
+    crash, _ = broker
+    crash(wipe=False)
+    post = PostFactory()
+    for path in ("/", f"/posts/{post.pk}/", "/"):
+        assert client.get(path).status_code == 200
+    assert not JobRun.objects.exists()
 
 
 def test_the_queues_command_shows_the_outbox_backlog(workers, capsys):

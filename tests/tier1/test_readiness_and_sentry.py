@@ -70,3 +70,29 @@ def test_an_exception_in_a_view_becomes_a_sentry_event(client, monkeypatch):
 
 def _explode(**kwargs: object) -> None:
     raise RuntimeError("the feed is on fire")
+
+
+@pytest.mark.django_db
+def test_sentry_starts_with_the_app_tagged_with_the_tier_that_runs(settings, sentry_ingest):
+    from app.platform import error_tracking
+
+    settings.SENTRY_DSN = sentry_ingest.dsn
+    try:
+        assert error_tracking.start(settings)
+        sentry_sdk.capture_message("which tier am I")
+        sentry_sdk.flush()
+    finally:
+        sentry_sdk.init(dsn=None)
+    (event,) = sentry_ingest.events_mentioning("which tier am I")
+    assert f'"tier":"{settings.TIER}"' in event.replace(" ", "")  # tier2's pass says tier2, not tier1
+
+
+def test_importing_a_settings_module_starts_no_sentry(sentry_ingest):
+    """The runner and `make diff` import settings modules; they are not the app and report nothing."""
+    import subprocess
+    import sys
+
+    code = "import config.settings.tier2, sentry_sdk; print(sentry_sdk.get_client().is_active())"
+    environ = dict(os.environ, SENTRY_DSN=sentry_ingest.dsn, MILESTONES_ENV="local")
+    result = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
