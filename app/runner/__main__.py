@@ -9,8 +9,8 @@ import subprocess
 import sys
 
 from app.runner.processes import RunnerError
-from app.runner.services import Migrate
 from app.runner.stack import Stack, running_ports, running_tier
+from app.runner.units.setup_steps import Migrate
 from config import env as project_env
 
 

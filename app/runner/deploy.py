@@ -14,10 +14,11 @@ import time
 from collections.abc import Callable
 
 from app.runner import processes
-from app.runner.loadbalancer import LoadBalancer
 from app.runner.processes import RunnerError
-from app.runner.services import AppInstance, Context, Web
 from app.runner.stack import Stack
+from app.runner.units.kinds import Context
+from app.runner.units.loadbalancer import LoadBalancer
+from app.runner.units.web import AppInstance, Web
 
 DRAIN_TIMEOUT = 30.0
 READY_TIMEOUT = 60.0

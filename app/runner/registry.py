@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from app.runner.loadbalancer import LoadBalancer
-from app.runner.pgbouncer import PgBouncer
-from app.runner.replica import Replica, ReplicaPgBouncer
-from app.runner.services import (
-    CollectStatic,
-    JobsRelay,
-    Migrate,
-    Postgres,
-    Redis,
-    SeedDemo,
-    Service,
-    SmtpSink,
-    Web,
-    Workers,
-)
+from app.runner.units.kinds import Service
+from app.runner.units.loadbalancer import LoadBalancer
+from app.runner.units.pgbouncer import PgBouncer
+from app.runner.units.postgres import Postgres
+from app.runner.units.redis import Redis
+from app.runner.units.replica import Replica, ReplicaPgBouncer
+from app.runner.units.setup_steps import CollectStatic, Migrate, SeedDemo
+from app.runner.units.smtp import SmtpSink
+from app.runner.units.web import Web
+from app.runner.units.workers import JobsRelay, Workers
 
 SERVICES: dict[str, type[Service]] = {
     cls.name: cls

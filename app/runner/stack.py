@@ -12,7 +12,7 @@ from pathlib import Path
 from app.runner import tiers
 from app.runner.processes import RunnerError, free_port
 from app.runner.registry import SERVICES
-from app.runner.services import Context, Daemon, Group, Service
+from app.runner.units.kinds import Context, Daemon, Group, Service
 from config import env as project_env
 
 

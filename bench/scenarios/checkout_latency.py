@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from app.runner.services import SmtpSink
+from app.runner.units.smtp import SmtpSink
 from bench import wrk
 from bench.report import Report
 from bench.stacks import bench_stack, probe, token_for

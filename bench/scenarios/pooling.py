@@ -15,7 +15,7 @@ import time
 
 import psycopg
 
-from app.runner.services import Postgres
+from app.runner.units.postgres import Postgres
 from bench import wrk
 from bench.report import Report
 from bench.sampler import Sampler

@@ -12,7 +12,7 @@ import time
 
 import httpx
 
-from app.runner.services import SmtpSink
+from app.runner.units.smtp import SmtpSink
 from bench.report import Report
 from bench.stacks import bench_stack, probe
 

@@ -51,6 +51,6 @@ READINESS_CHECKS = ["app.platform.health.database"]
 # No object store and no CDN yet: the app itself serves uploaded media.
 SERVE_MEDIA = True
 
-# What the runner starts for this tier, in order (see app/runner/services.py).
+# What the runner starts for this tier, in order (see app/runner/units/).
 RUNNER_SERVICES = ["smtp", "migrate", "collectstatic", "seed-demo", "web"]
 WEB_SERVER = {"instances": 1, "workers": 1, "threads": 4}

@@ -51,7 +51,7 @@ def browser(web_stack, tmp_path_factory):  # type: ignore[no-untyped-def]
     environ = dict(os.environ)
     driver_environ = {}
     if web_stack.https_url():
-        from app.runner.loadbalancer import LoadBalancer
+        from app.runner.units.loadbalancer import LoadBalancer
 
         ca = LoadBalancer.tls_files(web_stack.ctx).ca_certificate
         environ["HOME"] = str(tmp_path_factory.mktemp("browser-home"))

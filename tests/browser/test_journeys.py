@@ -9,7 +9,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from app.runner.services import SmtpSink
+from app.runner.units.smtp import SmtpSink
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack]
 

@@ -12,8 +12,10 @@ from django.conf import settings
 
 from app.runner import processes
 from app.runner.processes import RunnerError, free_port
-from app.runner.services import Context, Daemon, SmtpSink, Web
 from app.runner.stack import Stack, private_stack
+from app.runner.units.kinds import Context, Daemon
+from app.runner.units.smtp import SmtpSink
+from app.runner.units.web import Web
 from config.env import DEFAULT_PORTS
 from tests.conftest import stack_folder
 

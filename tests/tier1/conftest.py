@@ -18,8 +18,8 @@ from django.db import connection
 
 from app.platform.queues import QUEUES
 from app.runner.processes import free_port
-from app.runner.services import SmtpSink
 from app.runner.stack import Stack
+from app.runner.units.smtp import SmtpSink
 from tests.conftest import stack_folder
 
 

@@ -9,8 +9,8 @@ import sentry_sdk
 from sentry_sdk.transport import Transport
 
 from app.runner.processes import free_port
-from app.runner.services import Redis
 from app.runner.stack import Stack
+from app.runner.units.redis import Redis
 from tests.conftest import stack_folder
 
 

@@ -10,8 +10,8 @@ import ssl
 import httpx
 import pytest
 
-from app.runner.loadbalancer import LoadBalancer
-from app.runner.services import Web
+from app.runner.units.loadbalancer import LoadBalancer
+from app.runner.units.web import Web
 
 pytestmark = pytest.mark.stack
 

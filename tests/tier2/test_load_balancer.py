@@ -11,8 +11,8 @@ import pytest
 
 from app.runner import processes
 from app.runner.deploy import rolling_restart
-from app.runner.loadbalancer import LoadBalancer
-from app.runner.services import Web
+from app.runner.units.loadbalancer import LoadBalancer
+from app.runner.units.web import Web
 
 pytestmark = pytest.mark.stack
 

@@ -16,7 +16,8 @@ import socket
 from pathlib import Path
 
 from app.runner import processes, tls
-from app.runner.services import Context, Daemon, Web
+from app.runner.units.kinds import Context, Daemon
+from app.runner.units.web import Web
 from config import env as project_env
 
 BINARY = "/usr/sbin/haproxy"

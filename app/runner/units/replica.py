@@ -9,9 +9,10 @@ its own port; the app's router decides which reads go there (app/platform/routin
 
 from __future__ import annotations
 
-from app.runner.pgbouncer import PgBouncer
 from app.runner.processes import RunnerError
-from app.runner.services import Context, Postgres
+from app.runner.units.kinds import Context
+from app.runner.units.pgbouncer import PgBouncer
+from app.runner.units.postgres import Postgres
 
 #: The replication slot on the primary that holds WAL for this standby.
 SLOT = "milestones_replica"

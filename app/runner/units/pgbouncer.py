@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.runner import processes
-from app.runner.services import Context, Daemon
+from app.runner.units.kinds import Context, Daemon
 
 BINARY = "/usr/sbin/pgbouncer"
 

@@ -1,0 +1,220 @@
+"""The kinds of unit a tier's stack is made of.
+
+A ``Daemon`` is a long-running process with a readiness probe; a ``Task`` is a one-shot
+step (migrate, collectstatic, seeding) that must succeed before the next unit starts; a
+``Group`` is several daemons of one kind started in order and stopped together. The
+``Context`` says where a stack lives and what its processes are told.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+from app.runner import processes
+from app.runner.processes import RunnerError
+from app.runner.system_packages import present
+
+
+@dataclass
+class Context:
+    """Where a stack lives and what its processes are told."""
+
+    tier: str
+    settings: ModuleType
+    base_dir: Path
+    var_dir: Path
+    env: dict[str, str]
+    python: str = field(default_factory=lambda: sys.executable)
+
+    @property
+    def run_dir(self) -> Path:
+        return self.var_dir / "run"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.var_dir / "logs"
+
+    def port(self, name: str) -> int:
+        return int(self.env[name])
+
+    def bin(self, name: str) -> str:
+        """A program from this virtualenv (gunicorn, celery), falling back to PATH."""
+        local = Path(self.python).parent / name
+        return str(local) if local.exists() else name
+
+
+class Service:
+    name = ""
+    #: Infrastructure (databases, brokers) is what the test suite starts for a tier.
+    infrastructure = False
+
+    def start(self, ctx: Context) -> None:
+        raise NotImplementedError
+
+    def stop(self, ctx: Context) -> bool:
+        return False
+
+    def status(self, ctx: Context) -> str:
+        return ""
+
+    def address(self, ctx: Context) -> str:
+        return ""
+
+
+class Daemon(Service):
+    """A background process: started once, probed until ready, stopped with SIGTERM."""
+
+    #: The program that must be installed, and the Debian package that brings it.
+    binary: str | None = None
+    package: str | None = None
+    ready_timeout = 30.0
+    #: How to ask it to stop, and whether to signal its whole process group or only it.
+    stop_signal = signal.SIGTERM
+    stop_group = True
+    #: Servers that refuse to run as root (PostgreSQL, PgBouncer) run as ``postgres`` when we are root.
+    refuses_root = False
+
+    def run_as(self, ctx: Context) -> str | None:
+        return processes.run_as_needed() if self.refuses_root else None
+
+    def hand_over(self, ctx: Context, folder: Path, *files: Path) -> None:
+        """Give the account it runs as (``postgres`` when we are root) a folder of its own and its files."""
+        user = self.run_as(ctx)
+        if user:
+            processes.make_traversable(folder.parent, user)
+            for path in [folder, *files]:
+                shutil.chown(path, user, user)
+
+    def command(self, ctx: Context) -> list[str]:
+        raise NotImplementedError
+
+    def ready(self, ctx: Context) -> bool:
+        raise NotImplementedError
+
+    def pidfile(self, ctx: Context) -> Path:
+        return ctx.run_dir / f"{self.name}.pid"
+
+    def log(self, ctx: Context) -> Path:
+        return ctx.log_dir / f"{self.name}.log"
+
+    def ports(self, ctx: Context) -> list[int]:
+        return []
+
+    def start(self, ctx: Context) -> None:
+        if processes.read_pid(self.pidfile(ctx)) is not None:
+            return
+        if self.binary and not present(self.binary):
+            raise RunnerError(f"{self.binary} is not installed: `sudo apt-get install {self.package}` brings it.")
+        for port in self.ports(ctx):
+            if processes.port_open(port):
+                raise RunnerError(
+                    f"port {port} is already in use, so {self.name} cannot start there; "
+                    f"stop whatever holds it or set another port in the environment."
+                )
+        self.prepare(ctx)
+        pid = processes.spawn(
+            self.command(ctx),
+            log=self.log(ctx),
+            pidfile=self.pidfile(ctx),
+            env=ctx.env,
+            cwd=ctx.base_dir,
+            user=self.run_as(ctx),
+        )
+        processes.wait_until(
+            lambda: self.ready(ctx), timeout=self.ready_timeout, what=self.name, pid=pid, log=self.log(ctx)
+        )
+
+        self.after_start(ctx)
+
+    def prepare(self, ctx: Context) -> None:
+        """Work before the first start (create a data folder, write a config file)."""
+
+    def after_start(self, ctx: Context) -> None:
+        """Work once it is ready (create a database)."""
+
+    def stop(self, ctx: Context) -> bool:
+        return processes.terminate(self.pidfile(ctx), sig=self.stop_signal, group=self.stop_group)
+
+    def status(self, ctx: Context) -> str:
+        pid = processes.read_pid(self.pidfile(ctx))
+        if pid is None:
+            return "stopped"
+        return f"running (pid {pid})" + ("" if self.ready(ctx) else ", not ready")
+
+
+class Task(Service):
+    """A one-shot ``manage.py`` step that must succeed before the stack goes on."""
+
+    arguments: list[str] = []
+
+    def args(self, ctx: Context) -> list[str]:
+        return self.arguments
+
+    def start(self, ctx: Context) -> None:
+        log = ctx.log_dir / "setup.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        arguments = self.args(ctx)
+        command = [ctx.python, str(ctx.base_dir / "manage.py"), *arguments]
+        result = subprocess.run(command, env=ctx.env, cwd=ctx.base_dir, capture_output=True, text=True)
+        with log.open("a") as out:
+            out.write(f"$ manage.py {' '.join(arguments)}\n{result.stdout}{result.stderr}\n")
+        if result.returncode != 0:
+            raise RunnerError(f"`manage.py {' '.join(arguments)}` failed:\n{result.stdout}{result.stderr}")
+        for line in result.stdout.splitlines():
+            if line.startswith(("Seeded", "Demo login")):
+                print(f"  {line}")
+
+    def status(self, ctx: Context) -> str:
+        return "one-shot"
+
+
+class Group(Service):
+    """Several daemons of one kind (app instances, workers), started in order and stopped together."""
+
+    def members(self, ctx: Context) -> list[Daemon]:
+        raise NotImplementedError
+
+    def start(self, ctx: Context) -> None:
+        for member in self.members(ctx):
+            member.start(ctx)
+
+    def stop(self, ctx: Context) -> bool:
+        return any([member.stop(ctx) for member in self.members(ctx)])
+
+    def status(self, ctx: Context) -> str:
+        members = self.members(ctx)
+        if len(members) == 1 and members[0].name == self.name:
+            return members[0].status(ctx)
+        return "; ".join(f"{m.name} {m.status(ctx)}" for m in members)
+
+    def address(self, ctx: Context) -> str:
+        return "; ".join(m.address(ctx) for m in self.members(ctx))
+
+
+class ReadyOnLogLine(Daemon):
+    """A process that says in its log when it is ready (Celery's " ready.", the relay's banner)."""
+
+    marker = b""
+    _log_offset = 0
+
+    def prepare(self, ctx: Context) -> None:
+        log = self.log(ctx)
+        self._log_offset = log.stat().st_size if log.exists() else 0
+
+    def ready(self, ctx: Context) -> bool:
+        log = self.log(ctx)
+        if not log.exists():
+            return False
+        with log.open("rb") as handle:
+            handle.seek(self._log_offset)
+            return self.marker in handle.read()
+
+    def status(self, ctx: Context) -> str:
+        pid = processes.read_pid(self.pidfile(ctx))
+        return "stopped" if pid is None else f"running (pid {pid})"
