@@ -89,6 +89,11 @@ def team_page(n, client):
     return f"/teams/{team.slug}/", {}
 
 
+def teams_list(n, client):
+    TeamFactory.create_batch(n)
+    return "/teams/", {}
+
+
 def catalogue(n, client):
     ProductFactory.create_batch(n)
     return "/shop/", {}
@@ -135,12 +140,16 @@ CASES = [
     # team, its posts, its products; per row: a post's author, team and count, a product's team
     Case("team page", team_page, lazy_base=3, lazy_per_item=4, eager=3, cap=10),
     Case("shop page", catalogue, lazy_base=1, lazy_per_item=1, eager=1),
+    # the teams, a page of them by name; nothing per team
+    Case("teams page", teams_list, lazy_base=1, lazy_per_item=0, eager=1),
     Case("GET /api/v1/products", products_api, lazy_base=1, lazy_per_item=1, eager=1),
-    # session, user, orders; per order: its team, its items, their product
-    Case("my orders page", my_orders, lazy_base=3, lazy_per_item=3, eager=5),
+    # session, user, orders, the teams the user owns (the navigation's "Dashboard" link: one
+    # query for a signed-in user's page whatever its size); per order: its team, items, product
+    Case("my orders page", my_orders, lazy_base=4, lazy_per_item=3, eager=6),
     Case("GET /api/v1/orders", orders_api, lazy_base=2, lazy_per_item=3, eager=4),
-    # session, user, team, ownership, revenue by day, top products, recent orders (at most 10)
-    Case("dashboard page", dashboard, lazy_base=7, lazy_per_item=3, eager=9, cap=10),
+    # session, user, team, ownership, revenue by day, top products, recent orders (at most 10),
+    # and the teams the user owns (the "Dashboard" link and the page's team switcher share it)
+    Case("dashboard page", dashboard, lazy_base=8, lazy_per_item=3, eager=10, cap=10),
     Case("GET /api/v1/teams/{slug}/dashboard", dashboard_api, lazy_base=6, lazy_per_item=4, eager=8, cap=10),
 ]
 

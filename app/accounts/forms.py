@@ -9,6 +9,7 @@ from django.contrib.auth.forms import PasswordResetForm, UserCreationForm
 
 from app.accounts import jobs
 from app.accounts.models import User
+from app.accounts.selectors import USERNAME_TAKEN, username_taken
 from app.platform.errors import DomainError
 from app.platform.images import ImageUploadField
 from app.platform.jobs import enqueue
@@ -16,29 +17,26 @@ from app.platform.names import clean_name
 
 
 class SignUpForm(UserCreationForm):
+    # A form field, not the model's: the model's unique check would say an address is taken,
+    # and whether it is, is user_sign_up's to decide and to keep to itself. The field still
+    # checks the address's shape and length.
     email = forms.EmailField(required=True, max_length=254)
 
     class Meta:
         model = User
-        fields = ("username", "email")
+        fields = ("username",)
 
     def clean_username(self) -> str:
         try:
             username = clean_name(self.cleaned_data["username"], field="username", what="username")
         except DomainError as exc:
             raise forms.ValidationError(exc.message) from exc
-        if User.objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError("A user with that username already exists.")
+        if username_taken(username):
+            raise forms.ValidationError(USERNAME_TAKEN)
         return username
 
     # No clean_email: whether an address already has an account is not for the visitor to learn
     # (user_sign_up tells the address's owner instead).
-
-    def _get_validation_exclusions(self) -> set[str]:
-        """The model's own checks of ``email`` would say the address is taken (its case-insensitive
-        unique constraint); that is user_sign_up's to decide, and it keeps it to itself. The form's
-        own field still checks the address's shape and length."""
-        return {*super()._get_validation_exclusions(), "email"}
 
 
 class AvatarForm(forms.Form):

@@ -20,6 +20,7 @@ from django.utils.http import urlsafe_base64_decode
 
 from app.accounts import jobs
 from app.accounts.models import ApiToken, PasswordResetRequest, User
+from app.accounts.selectors import USERNAME_TAKEN, username_taken
 from app.platform.errors import Conflict, DomainError, NotAuthenticated, NotFound
 from app.platform.jobs import enqueue
 
@@ -36,8 +37,8 @@ def user_sign_up(*, username: str, email: str, password: str, confirm_url: Calla
     way the caller shows the same page, and the request does the same work: one password hash
     and one queued email. Usernames are public, so a taken one is still said to be taken.
     """
-    if User.objects.filter(username__iexact=username).exists():
-        raise DomainError("A user with that username already exists.", field="username")
+    if username_taken(username):
+        raise DomainError(USERNAME_TAKEN, field="username")
     hashed = make_password(password)
     existing = User.objects.filter(email__iexact=email).first()
     if existing is not None:
@@ -49,7 +50,7 @@ def user_sign_up(*, username: str, email: str, password: str, confirm_url: Calla
             user.save()
             enqueue(jobs.send_welcome_email, user_id=user.pk, confirm_url=confirm_url(user))
     except IntegrityError:  # lost a race with a concurrent sign-up of the same name or address
-        raise DomainError("A user with that username already exists.", field="username") from None
+        raise DomainError(USERNAME_TAKEN, field="username") from None
     return user
 
 

@@ -1,9 +1,12 @@
-"""Sign-up and the profile page (avatar and API tokens)."""
+"""Log-in (saying why when a page sent you there), sign-up and the profile page (avatar and API tokens)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,6 +16,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.http import require_http_methods
 
 from app.accounts.forms import ApiTokenForm, AvatarForm, SignUpForm
+from app.accounts.login_reasons import login_reason
 from app.accounts.models import User
 from app.accounts.services import (
     api_token_create,
@@ -24,6 +28,18 @@ from app.accounts.services import (
     user_sign_up,
 )
 from app.platform.errors import DomainError
+
+
+class LoginView(auth_views.LoginView):
+    """Django's log-in, saying why you are here when a page that needs an account sent you."""
+
+    template_name = "accounts/login.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        # ``next`` is "" unless it is a safe address on this site (LoginView checks it).
+        context["reason"] = login_reason(context.get(self.redirect_field_name, ""))
+        return context
 
 
 @require_http_methods(["GET", "POST"])

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Header, NinjaAPI, Query, Schema, Status
+from ninja import Header, NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from app.accounts.services import api_token_issue, api_token_revoke, api_tokens_of
 from app.analytics.services import page_view_track
-from app.api.auth import token_or_session
-from app.api.inputs import Id, IdempotencyKey, PageNumber, Slug, whole
+from app.api.auth import signed_in, token_or_session
+from app.api.inputs import Id, IdempotencyKey, Slug
+from app.api.paging import PageQuery, paged
 from app.api.schemas import (
     CommentIn,
     CommentOut,
@@ -32,7 +33,6 @@ from app.api.schemas import (
     TokensOut,
 )
 from app.platform.errors import DomainError
-from app.platform.pages import MAX_PAGE_SIZE
 from app.posts.selectors import feed_page, post_detail
 from app.posts.services import comment_add
 from app.shop.models import Order
@@ -71,12 +71,6 @@ api = MilestonesAPI(title="Milestones API", version="1", docs_url="/docs", opena
 
 #: The ``Idempotency-Key`` request header (see ``checkout``).
 IDEMPOTENCY_KEY = Header(None, alias="Idempotency-Key")
-PageSize = whole(ge=1, le=MAX_PAGE_SIZE)
-
-
-class PageQuery(Schema):
-    page: PageNumber = 1  # type: ignore[valid-type]
-    page_size: PageSize = 20  # type: ignore[valid-type]
 
 
 @api.exception_handler(DomainError)
@@ -141,15 +135,15 @@ def create_token(request: HttpRequest, payload: TokenIn) -> Status:
 @api.get("/auth/tokens", response={200: TokensOut, 401: ErrorOut}, auth=token_or_session, tags=["auth"])
 def list_tokens(request: HttpRequest) -> dict[str, Any]:
     """Your live API tokens (their first characters only), newest first."""
-    return {"items": list(api_tokens_of(request.user))}
+    return {"items": list(api_tokens_of(signed_in(request)))}
 
 
 @api.delete(
     "/auth/tokens/{token_id}", response={204: None, 401: ErrorOut, 404: ErrorOut}, auth=token_or_session, tags=["auth"]
 )
-def revoke_token(request: HttpRequest, token_id: Id) -> Status:  # type: ignore[valid-type]
+def revoke_token(request: HttpRequest, token_id: Id) -> Status:
     """Revoke one of your tokens; it stops working at once."""
-    api_token_revoke(user=request.user, token_id=token_id)
+    api_token_revoke(user=signed_in(request), token_id=token_id)
     return Status(204, None)
 
 
@@ -158,7 +152,7 @@ def feed(request: HttpRequest, query: Query[PageQuery]) -> dict[str, Any]:
     """The public feed, newest first."""
     page = feed_page(page=query.page, page_size=query.page_size)
     page_view_track(request=request)
-    return {"items": page.items, "page": page.number, "page_size": page.size, "has_next": page.has_next}
+    return paged(page)
 
 
 @api.get("/posts/{post_id}", response={200: PostDetailOut, 404: ErrorOut}, tags=["posts"])
@@ -188,14 +182,14 @@ def post(request: HttpRequest, post_id: Id) -> Any:
 def add_comment(request: HttpRequest, post_id: Id, payload: CommentIn) -> Any:
     """Comment on a post as the authenticated user."""
     target = post_detail(post_id=post_id)
-    return Status(201, comment_add(author=request.user, post=target, body=payload.body))
+    return Status(201, comment_add(author=signed_in(request), post=target, body=payload.body))
 
 
 @api.get("/products", response=ProductsOut, tags=["shop"])
 def products(request: HttpRequest, query: Query[PageQuery]) -> dict[str, Any]:
     """Every product on sale, by name."""
     page = product_list(page=query.page, page_size=query.page_size)
-    return {"items": page.items, "page": page.number, "page_size": page.size, "has_next": page.has_next}
+    return paged(page)
 
 
 @api.post(
@@ -207,7 +201,7 @@ def products(request: HttpRequest, query: Query[PageQuery]) -> dict[str, Any]:
 def checkout(
     request: HttpRequest,
     payload: OrderIn,
-    idempotency_key: IdempotencyKey | None = IDEMPOTENCY_KEY,  # type: ignore[valid-type]
+    idempotency_key: IdempotencyKey | None = IDEMPOTENCY_KEY,
 ) -> Any:
     """Buy a product. 409 when there is not enough stock.
 
@@ -216,7 +210,7 @@ def checkout(
     places no other; the same key with a different order is refused (422).
     """
     order = order_checkout(
-        user=request.user,
+        user=signed_in(request),
         product_id=payload.product_id,
         quantity=payload.quantity,
         idempotency_key=idempotency_key,
@@ -227,13 +221,8 @@ def checkout(
 @api.get("/orders", response={200: OrdersOut, 401: ErrorOut}, auth=token_or_session, tags=["shop"])
 def orders(request: HttpRequest, query: Query[PageQuery]) -> dict[str, Any]:
     """The authenticated user's orders, newest first, with their items."""
-    page = orders_for_user(user=request.user, page=query.page, page_size=query.page_size)
-    return {
-        "items": [_order_out(o) for o in page.items],
-        "page": page.number,
-        "page_size": page.size,
-        "has_next": page.has_next,
-    }
+    page = orders_for_user(user=signed_in(request), page=query.page, page_size=query.page_size)
+    return paged(page, [_order_out(o) for o in page.items])
 
 
 @api.get(
@@ -245,7 +234,7 @@ def orders(request: HttpRequest, query: Query[PageQuery]) -> dict[str, Any]:
 def dashboard(request: HttpRequest, slug: Slug) -> Any:
     """Revenue and orders by day for 30 days, top products and recent orders. Owners only."""
     team = team_get(slug=slug)
-    require_owner(user=request.user, team=team)
+    require_owner(user=signed_in(request), team=team)
     board = team_dashboard(team=team)
     return {
         "team": team,

@@ -7,7 +7,9 @@ from typing import Any
 from django.http import HttpRequest
 from ninja.security import HttpBearer, SessionAuth
 
+from app.accounts.models import User
 from app.accounts.services import api_token_authenticate
+from app.platform.errors import NotAuthenticated
 
 
 class BearerToken(HttpBearer):
@@ -33,3 +35,11 @@ class SignedInSession(SessionAuth):
 
 #: Either way in: a token (``Authorization: Bearer …``) or a session cookie with its CSRF token.
 token_or_session = [BearerToken(), SignedInSession()]
+
+
+def signed_in(request: HttpRequest) -> User:
+    """The user an endpoint with ``auth=token_or_session`` serves (ninja has let only them in)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated("Authentication required: send a Bearer token or log in.")
+    return user

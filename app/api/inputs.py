@@ -9,7 +9,7 @@ appear in the OpenAPI schema, so a client (or a fuzzer) reads exactly what is ac
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, StrictStr
 
@@ -67,9 +67,14 @@ def body_integer(*, ge: int, le: int) -> object:
     return Annotated[int, Field(ge=ge, le=le), BeforeValidator(_json_integer)]
 
 
-Id = whole(ge=1, le=BIGINT_MAX)
-PageNumber = whole(ge=1, le=MAX_PAGE)
-BodyId = body_integer(ge=1, le=BIGINT_MAX)
+if TYPE_CHECKING:  # to a type checker they are the values they hold; at run time they also validate
+    Id = int
+    PageNumber = int
+    BodyId = int
+else:
+    Id = whole(ge=1, le=BIGINT_MAX)
+    PageNumber = whole(ge=1, le=MAX_PAGE)
+    BodyId = body_integer(ge=1, le=BIGINT_MAX)
 
 
 def line(max_length: int, *, min_length: int = 0) -> object:

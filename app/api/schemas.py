@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from ninja import Schema
 from pydantic import ConfigDict
 
 from app.api.inputs import BodyId, body_integer, line, text
+from app.posts.models import COMMENT_MAX_LENGTH
 from app.shop.services import MAX_QUANTITY
 
 
@@ -17,11 +19,18 @@ class ErrorOut(Schema):
     errors: dict[str, list[str]] = {}
 
 
-Username = line(150, min_length=1)
-Password = line(4096, min_length=1)
-TokenName = line(100)
-CommentBody = text(5000)
-Quantity = body_integer(ge=1, le=MAX_QUANTITY)
+if TYPE_CHECKING:  # to a type checker they are the values they hold; at run time they also validate
+    Username = str
+    Password = str
+    TokenName = str
+    CommentBody = str
+    Quantity = int
+else:
+    Username = line(150, min_length=1)
+    Password = line(4096, min_length=1)
+    TokenName = line(100)
+    CommentBody = text(COMMENT_MAX_LENGTH)
+    Quantity = body_integer(ge=1, le=MAX_QUANTITY)
 
 
 class StrictIn(Schema):
@@ -31,9 +40,9 @@ class StrictIn(Schema):
 
 
 class TokenIn(StrictIn):
-    username: Username  # type: ignore[valid-type]
-    password: Password  # type: ignore[valid-type]
-    name: TokenName = "API token"  # type: ignore[valid-type]
+    username: Username
+    password: Password
+    name: TokenName = "API token"
 
 
 class TokenOut(Schema):
@@ -87,14 +96,19 @@ class PostDetailOut(PostOut):
 
 
 class CommentIn(StrictIn):
-    body: CommentBody  # type: ignore[valid-type]
+    body: CommentBody
 
 
-class FeedOut(Schema):
-    items: list[PostOut]
+class PageOut(Schema):
+    """What every list endpoint answers besides its items (``app.api.paging.paged`` fills it)."""
+
     page: int
     page_size: int
     has_next: bool
+
+
+class FeedOut(PageOut):
+    items: list[PostOut]
 
 
 class ProductOut(Schema):
@@ -107,16 +121,13 @@ class ProductOut(Schema):
     team: TeamOut
 
 
-class ProductsOut(Schema):
+class ProductsOut(PageOut):
     items: list[ProductOut]
-    page: int
-    page_size: int
-    has_next: bool
 
 
 class OrderIn(StrictIn):
-    product_id: BodyId  # type: ignore[valid-type]
-    quantity: Quantity  # type: ignore[valid-type]
+    product_id: BodyId
+    quantity: Quantity
 
 
 class OrderItemOut(Schema):
@@ -135,11 +146,8 @@ class OrderOut(Schema):
     items: list[OrderItemOut]
 
 
-class OrdersOut(Schema):
+class OrdersOut(PageOut):
     items: list[OrderOut]
-    page: int
-    page_size: int
-    has_next: bool
 
 
 class DayOut(Schema):

@@ -55,3 +55,25 @@ def check_replica_routing(app_configs: Any = None, **kwargs: Any) -> list[Error]
             )
         )
     return errors
+
+
+@register()
+def check_job_queues(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """Every queue has a worker (a job on an unconsumed queue would wait forever), and workers and
+    alerts name only the queues in ``JOB_QUEUES``."""
+    known = set(settings.JOB_QUEUES)
+    errors = []
+    workers = getattr(settings, "WORKERS", None)
+    if workers is not None:
+        consumed = {queue for worker in workers for queue in worker["queues"]}
+        if missing := known - consumed:
+            errors.append(Error(f"No worker in WORKERS consumes {', '.join(sorted(missing))}.", id="platform.E006"))
+        if unknown := consumed - known:
+            errors.append(
+                Error(f"WORKERS name queues not in JOB_QUEUES: {', '.join(sorted(unknown))}.", id="platform.E007")
+            )
+    if unknown := set(settings.QUEUE_ALERTS) - known:
+        errors.append(
+            Error(f"QUEUE_ALERTS names queues not in JOB_QUEUES: {', '.join(sorted(unknown))}.", id="platform.E007")
+        )
+    return errors

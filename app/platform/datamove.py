@@ -63,7 +63,9 @@ def copied_models() -> list[type[Model]]:
 
 def move(*, target: str = "default", force: bool = False) -> MoveReport:
     models = copied_models()
-    occupied = [m._meta.db_table for m in models if m not in MIGRATE_CREATED and m.objects.using(target).exists()]
+    occupied = [
+        m._meta.db_table for m in models if m not in MIGRATE_CREATED and m._default_manager.using(target).exists()
+    ]
     if occupied and not force:
         raise TargetNotEmpty(
             f"the target already holds data ({', '.join(occupied[:5])}{'…' if len(occupied) > 5 else ''}); "
@@ -81,7 +83,7 @@ def move(*, target: str = "default", force: bool = False) -> MoveReport:
                     cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")  # noqa: S608
         for model in models:
             columns = [f.attname for f in model._meta.concrete_fields]
-            rows = model.objects.using(SOURCE).order_by("pk").values_list(*columns).iterator(chunk_size=5000)
+            rows = model._default_manager.using(SOURCE).order_by("pk").values_list(*columns).iterator(chunk_size=5000)
             bulk_insert(model, columns, rows, using=target)
         reset_sequences(models, using=target)
     return verify(models, target=target)
@@ -91,8 +93,8 @@ def verify(models: list[type[Model]], *, target: str) -> MoveReport:
     """Counts, contents (a digest of every row, read back through the ORM on both sides) and sequences."""
     report = MoveReport()
     for model in models:
-        source_count = model.objects.using(SOURCE).count()
-        target_count = model.objects.using(target).count()
+        source_count = model._default_manager.using(SOURCE).count()
+        target_count = model._default_manager.using(target).count()
         report.counts[model._meta.db_table] = (source_count, target_count)
         if source_count != target_count:
             report.problems.append(f"{model._meta.db_table}: {source_count} rows in the source, {target_count} copied")
@@ -110,7 +112,7 @@ def verify(models: list[type[Model]], *, target: str) -> MoveReport:
 def _digest(model: type[Model], alias: str) -> str:
     columns = [f.attname for f in model._meta.concrete_fields]
     digest = hashlib.sha256()
-    for row in model.objects.using(alias).order_by("pk").values_list(*columns).iterator(chunk_size=5000):
+    for row in model._default_manager.using(alias).order_by("pk").values_list(*columns).iterator(chunk_size=5000):
         # JSON values compare by content: jsonb stores object keys in its own order.
         canonical = [json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v for v in row]
         digest.update(repr(canonical).encode())

@@ -82,11 +82,11 @@ def thumbnail_of(source: FieldFile, size: tuple[int, int] = THUMBNAIL_SIZE) -> C
             raise ValueError(f"{source.name} is {image.width} × {image.height} pixels: too large to decode")
         # For JPEG, decode at a reduced scale straight away (DCT scaling): memory follows the thumbnail.
         image.draft("RGB", (size[0] * 2, size[1] * 2))
-        image = image.convert("RGB")
-        image.thumbnail(size)
+        small = image.convert("RGB")
+        small.thumbnail(size)
         buffer = io.BytesIO()
-        image.save(buffer, format="JPEG", quality=85)
-    name = f"{PurePath(source.name).stem}-thumb.jpg"
+        small.save(buffer, format="JPEG", quality=85)
+    name = f"{PurePath(source.name or 'image').stem}-thumb.jpg"
     return ContentFile(buffer.getvalue(), name=name)
 
 

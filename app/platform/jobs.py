@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -68,6 +69,11 @@ def job(
     *, queue: str = "default", max_retries: int = 5, tracked: bool = True, timeout: float = 60
 ) -> Callable[[Callable[..., Any]], Job]:
     """Declare a background job. Arguments must be JSON values (ids, not model instances)."""
+
+    from django.conf import settings
+
+    if queue not in settings.JOB_QUEUES:
+        raise ImproperlyConfigured(f"@job(queue={queue!r}): the queues are {', '.join(settings.JOB_QUEUES)}")
 
     def decorate(func: Callable[..., Any]) -> Job:
         declared = Job(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.db.models import Count, IntegerField, Model, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.fields.reverse_related import ForeignObjectRel
 from django.db.models.functions import Coalesce
 
 from app.platform.seams import seam
@@ -64,6 +65,8 @@ def _counted(model: type[Model], relation: str) -> Coalesce:
     an index; the subquery runs only for the rows of the page.
     """
     reverse = model._meta.get_field(relation)
+    if not isinstance(reverse, ForeignObjectRel):
+        raise TypeError(f"{model.__name__}.{relation} is not a reverse relation, so it cannot be counted")
     remote, link = reverse.related_model, reverse.field.name
     rows = remote._default_manager.filter(**{link: OuterRef("pk")}).order_by().values(link)
     return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0)

@@ -110,7 +110,7 @@ def _insert(alias: str, runs: list[JobRun]) -> None:
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     # Names come from the model's own metadata, every value is a parameter.
     sql = (
-        f"INSERT INTO {quote(JobRun._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+        f"INSERT INTO {quote(JobRun._meta.db_table)} ({', '.join(quote(str(f.column)) for f in fields)}) "  # noqa: S608
         f"VALUES {', '.join([row] * len(runs))}"
     )
     values = [field.get_db_prep_save(getattr(run, field.attname), connection) for run in runs for field in fields]
@@ -168,8 +168,8 @@ def sweep(oldest_waiting: dict[str, float | None], limit: int | None = None) -> 
     overdue = Q(status=JobRun.Status.RUNNING, lease_until__lt=now)
     for queue in job_queues():
         cutoff = now - bound
-        if oldest_waiting.get(queue) is not None:
-            cutoff = min(cutoff, dt.datetime.fromtimestamp(oldest_waiting[queue], tz=dt.UTC) - margin)
+        if (waiting := oldest_waiting.get(queue)) is not None:
+            cutoff = min(cutoff, dt.datetime.fromtimestamp(waiting, tz=dt.UTC) - margin)
         overdue |= Q(queue=queue, status__in=[JobRun.Status.PENDING, JobRun.Status.RETRYING], sent_at__lt=cutoff)
     return _claim_and_publish(JobRun.objects.filter(overdue).order_by("sent_at"), limit, why="overdue")
 

@@ -17,8 +17,6 @@ from django.conf import settings
 
 from app.platform.broker import broker_client
 
-QUEUES = ("critical", "default", "bulk")
-
 
 @dataclass(frozen=True)
 class QueueDepth:
@@ -32,7 +30,7 @@ def queue_depths(now: float | None = None) -> list[QueueDepth]:
     now = time.time() if now is None else now
     with broker_client(connect_timeout=1, read_timeout=2) as client:
         depths = []
-        for queue in QUEUES:
+        for queue in settings.JOB_QUEUES:
             depth = client.llen(queue)
             oldest = oldest_enqueued_at(client, [queue])[queue] if depth else None
             age = max(0.0, now - oldest) if oldest is not None else 0.0

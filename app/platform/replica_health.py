@@ -87,7 +87,7 @@ def _probe(alias: str, state: ReplicaState) -> None:
     state.probes += 1
     try:
         with psycopg.connect(**_probe_params(alias), autocommit=True) as connection:
-            standby, streaming, lag = connection.execute(LAG_SQL).fetchone()
+            standby, streaming, lag = connection.execute(LAG_SQL).fetchone() or (False, False, None)
     except psycopg.Error as exc:
         _mark(alias, state, False, f"down: {_first_line(exc)}", retry_after=limits["RETRY_SECONDS"])
         return
@@ -95,7 +95,7 @@ def _probe(alias: str, state: ReplicaState) -> None:
         problem = "is not a standby (promoted?)" if not standby else "is not streaming from the primary"
         _mark(alias, state, False, f"down: the server {problem}", retry_after=limits["RETRY_SECONDS"])
         return
-    state.lag_seconds = float(lag)
+    state.lag_seconds = float(lag or 0)
     if state.lag_seconds > limits["MAX_LAG_SECONDS"]:
         if not state.suspect:
             # The first WAL after a quiet spell looks "behind" by the whole quiet spell until it

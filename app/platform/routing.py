@@ -45,7 +45,7 @@ _wrote: ContextVar[bool] = ContextVar("milestones_request_wrote", default=False)
 
 
 def replica_alias() -> str:
-    return settings.REPLICA_ROUTING["ALIAS"]
+    return str(settings.REPLICA_ROUTING["ALIAS"])
 
 
 @contextmanager

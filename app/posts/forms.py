@@ -1,5 +1,6 @@
 from django import forms
 
+from app.posts.models import COMMENT_MAX_LENGTH
 from app.teams.models import Team
 
 
@@ -14,4 +15,4 @@ class PostForm(forms.Form):
 
 
 class CommentForm(forms.Form):
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000, label="Comment")
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=COMMENT_MAX_LENGTH, label="Comment")

@@ -8,6 +8,9 @@ from django.utils import timezone
 
 from app.platform.loading import count_of
 
+#: The longest comment anyone may post: the model, the form, the service and the API all read this.
+COMMENT_MAX_LENGTH = 5000
+
 
 class Post(models.Model):
     team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="posts", db_index=False)
@@ -32,7 +35,7 @@ class Comment(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments", db_index=False
     )
-    body = models.TextField(max_length=5000)
+    body = models.TextField(max_length=COMMENT_MAX_LENGTH)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -5,11 +5,9 @@ from __future__ import annotations
 from app.accounts.models import User
 from app.platform.errors import DomainError, PermissionDenied
 from app.platform.text import has_visible, trim
-from app.posts.models import Comment, Post
+from app.posts.models import COMMENT_MAX_LENGTH, Comment, Post
 from app.teams.models import Team
 from app.teams.selectors import is_member
-
-MAX_COMMENT_LENGTH = 5000
 
 
 def post_publish(*, author: User, team: Team, title: str, body: str) -> Post:
@@ -26,6 +24,6 @@ def comment_add(*, author: User, post: Post, body: str) -> Comment:
     body = trim(body)
     if not has_visible(body):
         raise DomainError("A comment cannot be empty.", field="body")
-    if len(body) > MAX_COMMENT_LENGTH:
-        raise DomainError(f"A comment is at most {MAX_COMMENT_LENGTH} characters.", field="body")
+    if len(body) > COMMENT_MAX_LENGTH:
+        raise DomainError(f"A comment is at most {COMMENT_MAX_LENGTH} characters.", field="body")
     return Comment.objects.create(post=post, author=author, body=body)

@@ -23,7 +23,9 @@ FEED_PAGE_SIZE = 20
 def feed(request: HttpRequest) -> HttpResponse:
     page = feed_page(page=page_number(request.GET.get("page")), page_size=FEED_PAGE_SIZE)
     page_view_track(request=request)
-    return render(request, "posts/feed.html", {"page": page})
+    # Past the last page: a 404 whose page says so and links back to page 1 (_pager.html).
+    status = 404 if page.has_previous and not page.items else 200
+    return render(request, "posts/feed.html", {"page": page}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -39,7 +41,7 @@ def detail(request: HttpRequest, post_id: int) -> HttpResponse:
             except DomainError as exc:
                 form.add_error(exc.field, exc.message)
             else:
-                messages.success(request, "Comment posted.")
+                messages.success(request, "Thanks, your comment is posted.")
                 return redirect("post_detail", post_id=post.pk)
     else:
         page_view_track(request=request, post_id=post.pk)

@@ -8,12 +8,15 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from app.runner import tiers
 from app.runner.processes import RunnerError, free_port
 from app.runner.registry import SERVICES
 from app.runner.units.kinds import Context, Daemon, Group, Service
 from config import env as project_env
+
+U = TypeVar("U", bound=Service)
 
 
 class Stack:
@@ -88,6 +91,13 @@ class Stack:
             if service.name == kind if isinstance(kind, str) else isinstance(service, kind):
                 return service
         return None
+
+    def unit(self, kind: type[U]) -> U:
+        """This tier's unit of that class; an error naming the tier where it has none."""
+        found = self.service(kind)
+        if not isinstance(found, kind):
+            raise RunnerError(f"{self.ctx.tier} runs no {kind.__name__}")
+        return found
 
     def programs(self, services: list[Service] | None = None) -> dict[str, str]:
         """Program → Debian package for the servers among ``services`` (default: all of this tier's).

@@ -1,23 +1,33 @@
-"""Deterministic, realistic data at any milestone's size.
+"""Deterministic, believable data at any milestone's size.
 
-One ``random.Random(seed)`` drives every choice, so the same arguments build the
-same rows (timestamps are offsets back from the moment of seeding). Rows go in
-through :mod:`app.seeding.bulk`, tens of thousands a second.
+One ``random.Random(seed)`` drives every choice, so the same arguments build the same rows
+(timestamps are offsets back from the moment of seeding). Rows go in through
+:mod:`app.seeding.bulk`, tens of thousands a second; the words come from
+:mod:`app.seeding.text`, and for the demo the pictures from :mod:`app.seeding.images`.
+
+Time runs the way it would have: people joined, then teams were founded, took members and
+listed products, and only then, over the last ``HISTORY_DAYS``, came posts and orders (more
+of them lately, as a growing shop's would), each comment after its post.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import connections, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from app.accounts.models import User
 from app.posts.models import Comment, Post
+from app.seeding import images, text
 from app.seeding.bulk import bulk_insert, next_id, reset_sequences
 from app.shop.models import Order, OrderItem, Product
 from app.teams.models import Membership, Team
@@ -26,106 +36,13 @@ DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - printed by `make up`; a local demo account
 SEEDED_PASSWORD = "password123"  # noqa: S105 - every seeded user's password, for load tests
 
-ADJECTIVES = [
-    "bright",
-    "quiet",
-    "bold",
-    "swift",
-    "clever",
-    "gentle",
-    "brave",
-    "calm",
-    "eager",
-    "fancy",
-    "golden",
-    "lucky",
-    "mellow",
-    "noble",
-    "proud",
-    "rapid",
-]
-NOUNS = [
-    "falcon",
-    "harbor",
-    "meadow",
-    "canyon",
-    "ember",
-    "willow",
-    "summit",
-    "river",
-    "lantern",
-    "orchard",
-    "compass",
-    "beacon",
-    "garden",
-    "atlas",
-]
-THINGS = [
-    "mug",
-    "poster",
-    "notebook",
-    "tote",
-    "sticker",
-    "hoodie",
-    "print",
-    "cap",
-    "pin",
-    "zine",
-    "candle",
-    "lamp",
-    "scarf",
-    "kit",
-]
-WORDS = [
-    "we",
-    "shipped",
-    "a",
-    "new",
-    "release",
-    "today",
-    "with",
-    "faster",
-    "pages",
-    "better",
-    "search",
-    "and",
-    "a",
-    "calmer",
-    "design",
-    "the",
-    "team",
-    "worked",
-    "through",
-    "the",
-    "weekend",
-    "to",
-    "fix",
-    "the",
-    "last",
-    "bugs",
-    "thanks",
-    "to",
-    "everyone",
-    "who",
-    "sent",
-    "feedback",
-    "next",
-    "up",
-    "is",
-    "a",
-    "mobile",
-    "app",
-    "and",
-    "more",
-    "ways",
-    "to",
-    "follow",
-    "your",
-    "favourite",
-    "creators",
-]
-
+#: Posts, comments and orders fall in the last this many days (the dashboard shows 30).
 HISTORY_DAYS = 90
+DAY = 86_400
+#: Share of users who uploaded an avatar.
+AVATAR_SHARE = 0.6
+#: How many of an order's items: mostly one.
+QUANTITIES, QUANTITY_WEIGHTS = (1, 2, 3), (70, 22, 8)
 
 
 @dataclass(frozen=True)
@@ -141,184 +58,254 @@ class SeedSize:
 @dataclass
 class SeedReport:
     rows: dict[str, int]
-    seconds: float = 0.0
+    #: Pictures drawn and stored (demo only), and the seconds that took: not part of the row rate.
+    images: int = 0
+    image_seconds: float = 0.0
 
     @property
     def total(self) -> int:
         return sum(self.rows.values())
 
 
+@dataclass
+class _Run:
+    """What every step of one seeding shares."""
+
+    rng: random.Random
+    now: dt.datetime
+    using: str
+    draw: bool
+    report: SeedReport = field(default_factory=lambda: SeedReport(rows={}))
+
+    def __post_init__(self) -> None:
+        self.db = connections[self.using].ops.adapt_datetimefield_value
+
+    def ago(self, low_days: float, high_days: float) -> dt.datetime:
+        """A moment between ``high_days`` and ``low_days`` before now."""
+        return self.now - dt.timedelta(seconds=self.rng.uniform(low_days * DAY, high_days * DAY))
+
+    def recent(self) -> dt.datetime:
+        """A moment in the last ``HISTORY_DAYS``, likelier the more recent (a shop that grows)."""
+        return self.now - dt.timedelta(seconds=self.rng.triangular(0, HISTORY_DAYS * DAY, 0))
+
+    def insert(self, name: str, model: type, columns: list[str], rows: Any) -> None:
+        self.report.rows[name] = self.report.rows.get(name, 0) + bulk_insert(model, columns, rows, self.using)
+
+    def picture(self, store: Any, *args: Any) -> tuple[str, str]:
+        started = time.perf_counter()
+        names = store(*args)
+        self.report.images += 2
+        self.report.image_seconds += time.perf_counter() - started
+        return names
+
+
 def seed(size: SeedSize, *, seed: int = 42, demo: bool = False, using: str = "default") -> SeedReport:
-    """Append ``size`` worth of data; with ``demo``, the demo user owns the first new team."""
-    rng = random.Random(seed)
-    now = timezone.now().replace(microsecond=0)
-    connection = connections[using]
-    adapt = connection.ops.adapt_datetimefield_value
-    rows: dict[str, int] = {}
-
-    def when(days: int = HISTORY_DAYS) -> object:
-        return adapt(now - dt.timedelta(seconds=rng.randrange(days * 86400)))
-
+    """Append ``size`` worth of data; with ``demo``, the demo user owns the first new team, and
+    products and avatars get pictures (at most ``images.LIMIT`` of each)."""
+    run = _Run(rng=random.Random(seed), now=timezone.now().replace(microsecond=0), using=using, draw=demo)
     with transaction.atomic(using=using):
-        first_user = next_id(User, using)
-        user_ids = list(range(first_user, first_user + size.users))
-        password = make_password(SEEDED_PASSWORD)
-        demo_password = make_password(DEMO_PASSWORD)
-
-        def users():  # type: ignore[no-untyped-def]
-            for uid in user_ids:
-                is_demo = demo and uid == first_user
-                name = DEMO_USERNAME if is_demo else f"user{uid}"
-                yield (
-                    uid,
-                    demo_password if is_demo else password,
-                    is_demo,
-                    name,
-                    "",
-                    "",
-                    f"{name}@example.com",
-                    is_demo,
-                    True,
-                    when(),
-                    "",
-                    "",
-                )
-
-        rows["users"] = bulk_insert(
-            User,
-            [
-                "id",
-                "password",
-                "is_superuser",
-                "username",
-                "first_name",
-                "last_name",
-                "email",
-                "is_staff",
-                "is_active",
-                "date_joined",
-                "avatar",
-                "avatar_thumbnail",
-            ],
-            users(),
-            using,
-        )
-
-        first_team = next_id(Team, using)
-        team_ids = list(range(first_team, first_team + size.teams))
-        team_names = {tid: f"{rng.choice(ADJECTIVES).title()} {rng.choice(NOUNS).title()} {tid}" for tid in team_ids}
-        if demo and team_ids:
-            team_names[first_team] = "Demo Studio"
-        rows["teams"] = bulk_insert(
-            Team,
-            ["id", "name", "slug", "description", "webhook_url", "webhook_secret", "created_at"],
-            (
-                (tid, name, name.lower().replace(" ", "-"), f"{name} makes things people love.", "", "", when())
-                for tid, name in team_names.items()
-            ),
-            using,
-        )
-
-        members: dict[int, list[int]] = {}
-        membership_rows = []
-        member_pk = next_id(Membership, using)
-        for index, tid in enumerate(team_ids):
-            owner = user_ids[index % len(user_ids)]
-            others = rng.sample(user_ids, k=min(3, len(user_ids)))
-            team_members = [owner] + [u for u in dict.fromkeys(others) if u != owner]
-            members[tid] = team_members
-            for position, uid in enumerate(team_members):
-                role = Membership.Role.OWNER if position == 0 else Membership.Role.MEMBER
-                membership_rows.append((member_pk, tid, uid, role, when()))
-                member_pk += 1
-        rows["memberships"] = bulk_insert(
-            Membership, ["id", "team", "user", "role", "joined_at"], membership_rows, using
-        )
-
-        first_post = next_id(Post, using)
-        post_ids = range(first_post, first_post + size.posts)
-
-        def posts():  # type: ignore[no-untyped-def]
-            for pid in post_ids:
-                tid = rng.choice(team_ids)
-                title = " ".join(rng.choices(WORDS, k=rng.randint(3, 7))).capitalize()
-                body = " ".join(rng.choices(WORDS, k=rng.randint(30, 80))).capitalize() + "."
-                yield (pid, tid, rng.choice(members[tid]), title, body, when())
-
-        rows["posts"] = bulk_insert(Post, ["id", "team", "author", "title", "body", "created_at"], posts(), using)
-
-        first_comment = next_id(Comment, using)
-        rows["comments"] = bulk_insert(
-            Comment,
-            ["id", "post", "author", "body", "created_at"],
-            (
-                (
-                    cid,
-                    rng.choice(post_ids),
-                    rng.choice(user_ids),
-                    " ".join(rng.choices(WORDS, k=rng.randint(5, 25))).capitalize(),
-                    when(),
-                )
-                for cid in range(first_comment, first_comment + (size.comments if size.posts else 0))
-            ),
-            using,
-        )
-
-        first_product = next_id(Product, using)
-        products: list[tuple[int, int, Decimal]] = []
-        product_rows = []
-        for pid in range(first_product, first_product + size.products):
-            tid = team_ids[(pid - first_product) % len(team_ids)] if team_ids else None
-            if tid is None:
-                break
-            name = f"{rng.choice(ADJECTIVES).title()} {rng.choice(THINGS)} {pid}"
-            price = Decimal(rng.randrange(300, 9000)) / 100
-            products.append((pid, tid, price))
-            product_rows.append(
-                (pid, tid, name, name.lower().replace(" ", "-"), f"A {name.lower()}.", price, 1_000_000, "", "", when())
-            )
-        rows["products"] = bulk_insert(
-            Product,
-            ["id", "team", "name", "slug", "description", "price", "stock", "image", "thumbnail", "created_at"],
-            product_rows,
-            using,
-        )
-
-        first_order = next_id(Order, using)
-        first_item = next_id(OrderItem, using)
-        items: list[tuple[int, int, int, int, Decimal]] = []
-
-        def orders():  # type: ignore[no-untyped-def]
-            item_id = first_item
-            for oid in range(first_order, first_order + (size.orders if products else 0)):
-                pid, tid, price = rng.choice(products)
-                quantity = rng.randint(1, 3)
-                items.append((item_id, oid, pid, quantity, price))
-                item_id += 1
-                yield (oid, rng.choice(user_ids), tid, Order.Status.PLACED, price * quantity, when(), "")
-
-        def flush_items() -> None:
-            rows["order_items"] = rows.get("order_items", 0) + bulk_insert(
-                OrderItem, ["id", "order", "product", "quantity", "unit_price"], items, using
-            )
-            items.clear()
-
-        # Each batch of orders goes in before its items: one COPY at a time per connection,
-        # and the items' foreign keys then point at rows that exist.
-        order_rows = orders()
-        rows["orders"] = 0
-        while batch := _take(order_rows, 20_000):
-            rows["orders"] += bulk_insert(
-                Order, ["id", "user", "team", "status", "total", "created_at", "invoice"], batch, using
-            )
-            flush_items()
-        rows.setdefault("order_items", 0)
-
+        user_ids = _users(run, size.users, demo=demo)
+        teams = _teams(run, size.teams, user_ids, demo=demo)
+        post_times = _posts(run, size.posts, teams)
+        _comments(run, size.comments, post_times, user_ids)
+        products = _products(run, size.products, teams)
+        _orders(run, size.orders, products, user_ids)
         reset_sequences([User, Team, Membership, Post, Comment, Product, Order, OrderItem], using)
-    return SeedReport(rows=rows)
+    return run.report
 
 
-def _take(iterator, count: int) -> list:  # type: ignore[no-untyped-def]
+def _users(run: _Run, count: int, *, demo: bool) -> list[int]:
+    """People who joined well before any activity (between four months and a year ago)."""
+    first = next_id(User, run.using)
+    user_ids = list(range(first, first + count))
+    password, demo_password = make_password(SEEDED_PASSWORD), make_password(DEMO_PASSWORD)
+
+    def rows() -> Iterator[tuple]:
+        drawn = 0
+        for uid in user_ids:
+            is_demo = demo and uid == first
+            given, family, username = ("Demo", "", DEMO_USERNAME) if is_demo else text.person(uid)
+            joined = run.ago(HISTORY_DAYS + 30, HISTORY_DAYS + 330)
+            has_avatar = is_demo or run.rng.random() < AVATAR_SHARE
+            avatar = thumbnail = ""
+            if has_avatar and run.draw and drawn < images.LIMIT:
+                avatar, thumbnail = run.picture(images.store_avatar, uid, given[:1] + family[:1])
+                drawn += 1
+            yield (
+                uid,
+                demo_password if is_demo else password,
+                is_demo,
+                username,
+                given,
+                family,
+                f"{username}@example.com",
+                is_demo,
+                True,
+                run.db(joined),
+                avatar,
+                thumbnail,
+            )
+
+    columns = ["id", "password", "is_superuser", "username", "first_name", "last_name", "email"]
+    columns += ["is_staff", "is_active", "date_joined", "avatar", "avatar_thumbnail"]
+    run.insert("users", User, columns, rows())
+    return user_ids
+
+
+@dataclass(frozen=True)
+class _Teams:
+    names: dict[int, str]
+    members: dict[int, list[int]]
+
+    @property
+    def ids(self) -> list[int]:
+        return list(self.names)
+
+
+def _teams(run: _Run, count: int, user_ids: list[int], *, demo: bool) -> _Teams:
+    """Teams founded three to four months ago, each with an owner and up to three members."""
+    first = next_id(Team, run.using)
+    team_ids = list(range(first, first + count))
+    names = {tid: "Demo Studio" if demo and tid == first else text.team_name(tid) for tid in team_ids}
+    founded = {tid: run.ago(HISTORY_DAYS + 10, HISTORY_DAYS + 30) for tid in team_ids}
+    columns = ["id", "name", "slug", "description", "webhook_url", "webhook_secret", "created_at"]
+    run.insert(
+        "teams",
+        Team,
+        columns,
+        (
+            (tid, name, slugify(name, allow_unicode=True), text.team_pitch(run.rng), "", "", run.db(founded[tid]))
+            for tid, name in names.items()
+        ),
+    )
+    members: dict[int, list[int]] = {}
+    rows = []
+    member_pk = next_id(Membership, run.using)
+    for index, tid in enumerate(team_ids):
+        owner = user_ids[index % len(user_ids)]
+        others = run.rng.sample(user_ids, k=min(3, len(user_ids)))
+        members[tid] = [owner] + [u for u in dict.fromkeys(others) if u != owner]
+        for position, uid in enumerate(members[tid]):
+            role = Membership.Role.OWNER if position == 0 else Membership.Role.MEMBER
+            rows.append((member_pk, tid, uid, role, run.db(run.ago(HISTORY_DAYS + 1, HISTORY_DAYS + 10))))
+            member_pk += 1
+    run.insert("memberships", Membership, ["id", "team", "user", "role", "joined_at"], rows)
+    return _Teams(names=names, members=members)
+
+
+def _posts(run: _Run, count: int, teams: _Teams) -> list[tuple[int, dt.datetime]]:
+    """Posts by a team's members over the last ``HISTORY_DAYS``; each one's id and time, for its comments."""
+    first = next_id(Post, run.using)
+    posted: list[tuple[int, dt.datetime]] = []
+    team_ids, members = teams.ids, teams.members
+
+    def rows() -> Iterator[tuple]:
+        for pid in range(first, first + count):
+            tid = run.rng.choice(team_ids)
+            moment = run.ago(0, HISTORY_DAYS)
+            posted.append((pid, moment))
+            title, body = text.post(run.rng)
+            yield (pid, tid, run.rng.choice(members[tid]), title, body, run.db(moment))
+
+    run.insert("posts", Post, ["id", "team", "author", "title", "body", "created_at"], rows())
+    return posted
+
+
+def _comments(run: _Run, count: int, posts: list[tuple[int, dt.datetime]], user_ids: list[int]) -> None:
+    """Comments on those posts, each written after its post (most within a few days) and never in the future."""
+    first = next_id(Comment, run.using)
+
+    def rows() -> Iterator[tuple]:
+        for cid in range(first, first + (count if posts else 0)):
+            pid, posted = run.rng.choice(posts)
+            since = (run.now - posted).total_seconds()
+            delay = min(since, run.rng.expovariate(1 / (2 * DAY)) + 300)
+            moment = posted + dt.timedelta(seconds=delay)
+            yield (cid, pid, run.rng.choice(user_ids), text.comment(run.rng), run.db(moment))
+
+    run.insert("comments", Comment, ["id", "post", "author", "body", "created_at"], rows())
+
+
+@dataclass(frozen=True)
+class _Listed:
+    id: int
+    team: int
+    price: Decimal
+
+
+def _products(run: _Run, count: int, teams: _Teams) -> list[_Listed]:
+    """Products listed just before the activity began, dealt round the teams, at a price for
+    their kind and with stock a small shop keeps: a few sold out, some running low."""
+    first = next_id(Product, run.using)
+    listed: list[_Listed] = []
+    rows = []
+    team_ids = teams.ids
+    drawn = 0
+    for pid in range(first, first + (count if team_ids else 0)):
+        offset = pid - first
+        tid = team_ids[offset % len(team_ids)]
+        name, kind, finish = text.product(offset // len(team_ids), tid)
+        price = Decimal(run.rng.randint(kind.low, kind.high)) + Decimal(run.rng.choice((0, 0, 0, 50, 95))) / 100
+        image = thumbnail = ""
+        if run.draw and drawn < images.LIMIT:
+            image, thumbnail = run.picture(images.store_product_images, pid, kind.noun, text.FINISH_COLOURS[finish])
+            drawn += 1
+        listed.append(_Listed(pid, tid, price))
+        rows.append(
+            (
+                pid,
+                tid,
+                name,
+                slugify(name, allow_unicode=True),
+                text.product_description(name, kind, teams.names[tid], run.rng),
+                price,
+                _stock(run.rng),
+                image,
+                thumbnail,
+                run.db(run.ago(HISTORY_DAYS, HISTORY_DAYS + 10)),
+            )
+        )
+    columns = ["id", "team", "name", "slug", "description", "price", "stock", "image", "thumbnail", "created_at"]
+    run.insert("products", Product, columns, rows)
+    return listed
+
+
+def _stock(rng: random.Random) -> int:
+    roll = rng.random()
+    if roll < 0.1:
+        return 0
+    if roll < 0.3:
+        return rng.randint(1, 9)
+    return rng.randint(10, 250)
+
+
+def _orders(run: _Run, count: int, products: list[_Listed], user_ids: list[int]) -> None:
+    """Orders of one item each, more of them in recent weeks, in batches with their items."""
+    first_order, first_item = next_id(Order, run.using), next_id(OrderItem, run.using)
+    items: list[tuple[int, int, int, int, Decimal]] = []
+
+    def orders() -> Iterator[tuple]:
+        item_id = first_item
+        for oid in range(first_order, first_order + (count if products else 0)):
+            product = run.rng.choice(products)
+            quantity = run.rng.choices(QUANTITIES, QUANTITY_WEIGHTS)[0]
+            items.append((item_id, oid, product.id, quantity, product.price))
+            item_id += 1
+            total = product.price * quantity
+            yield (oid, run.rng.choice(user_ids), product.team, Order.Status.PLACED, total, run.db(run.recent()), "")
+
+    # Each batch of orders goes in before its items: one COPY at a time per connection,
+    # and the items' foreign keys then point at rows that exist.
+    run.report.rows.setdefault("orders", 0)
+    run.report.rows.setdefault("order_items", 0)
+    rows = orders()
+    while batch := _take(rows, 20_000):
+        run.insert("orders", Order, ["id", "user", "team", "status", "total", "created_at", "invoice"], batch)
+        run.insert("order_items", OrderItem, ["id", "order", "product", "quantity", "unit_price"], items)
+        items.clear()
+
+
+def _take(iterator: Iterator[tuple], count: int) -> list[tuple]:
     batch = []
     for row in iterator:
         batch.append(row)

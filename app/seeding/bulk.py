@@ -21,7 +21,7 @@ BATCH_ROWS = 20_000
 
 def next_id(model: type[Model], using: str = "default") -> int:
     """The first primary key free above every existing row."""
-    return (model.objects.using(using).aggregate(top=Max("pk"))["top"] or 0) + 1
+    return (model._default_manager.using(using).aggregate(top=Max("pk"))["top"] or 0) + 1
 
 
 def bulk_insert(
@@ -30,7 +30,7 @@ def bulk_insert(
     """Insert ``rows`` (tuples in ``columns`` order) into ``model``'s table; returns how many."""
     connection = connections[using]
     table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(model._meta.get_field(c).column) for c in columns)
+    names = ", ".join(connection.ops.quote_name(_column(model, c)) for c in columns)
     count = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -70,3 +70,12 @@ def _batches(rows: Iterable[Sequence[Any]], size: int) -> Iterator[list[Sequence
     iterator = iter(rows)
     while batch := list(islice(iterator, size)):
         yield batch
+
+
+def _column(model: type[Model], name: str) -> str:
+    """The database column of one of ``model``'s concrete fields."""
+    field = model._meta.get_field(name)
+    column = getattr(field, "column", None)
+    if not isinstance(column, str):
+        raise ValueError(f"{model.__name__}.{name} has no column of its own")
+    return column

@@ -86,8 +86,8 @@ class Dashboard:
         return sum(d.orders for d in self.days)
 
     @property
-    def peak_revenue(self) -> Decimal:
-        return max((d.revenue for d in self.days), default=Decimal("0")) or Decimal("1")
+    def average_order(self) -> Decimal:
+        return _money(self.revenue / self.order_count) if self.order_count else Decimal("0.00")
 
 
 def team_dashboard(*, team: Team, today: dt.date | None = None) -> Dashboard:

@@ -20,7 +20,9 @@ PAGE_SIZE = 20
 
 def catalogue(request: HttpRequest) -> HttpResponse:
     page = product_list(page=page_number(request.GET.get("page")), page_size=PAGE_SIZE)
-    return render(request, "shop/catalogue.html", {"page": page})
+    # Past the last page: a 404 whose page says so and links back to page 1 (_pager.html).
+    status = 404 if page.has_previous and not page.items else 200
+    return render(request, "shop/catalogue.html", {"page": page}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -69,7 +71,9 @@ def product_new(request: HttpRequest, team_slug: str) -> HttpResponse:
 @login_required
 def my_orders(request: HttpRequest) -> HttpResponse:
     page = orders_for_user(user=request.user, page=page_number(request.GET.get("page")), page_size=PAGE_SIZE)
-    return render(request, "shop/orders.html", {"page": page})
+    # Past the last page: a 404 whose page says so and links back to page 1 (_pager.html).
+    status = 404 if page.has_previous and not page.items else 200
+    return render(request, "shop/orders.html", {"page": page}, status=status)
 
 
 @login_required

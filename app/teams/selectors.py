@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 
 from app.accounts.models import User
 from app.platform.errors import NotFound, PermissionDenied
+from app.platform.pages import Page, paginate
 from app.teams.models import Membership, Team
 
 
@@ -14,6 +15,11 @@ def team_get(*, slug: str) -> Team:
     if team is None:
         raise NotFound(f"No team called {slug!r}.")
     return team
+
+
+def teams_page(*, page: int = 1, page_size: int = 24) -> Page[Team]:
+    """Every team by name, a page at a time (a list of all of them grows with the site)."""
+    return paginate(Team.objects.order_by("name", "id"), page=page, page_size=page_size)
 
 
 def teams_of(*, user: User) -> QuerySet[Team]:

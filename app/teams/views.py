@@ -13,25 +13,34 @@ from app.platform.pages import page_number
 from app.posts.selectors import feed_page
 from app.shop.selectors import product_list
 from app.teams.forms import MemberForm, TeamForm, WebhookForm
-from app.teams.models import Team
-from app.teams.selectors import is_member, is_owner, require_owner, team_get
+from app.teams.selectors import is_member, is_owner, require_owner, team_get, teams_page
 from app.teams.services import team_add_member, team_create, team_set_webhook
+
+TEAMS_PAGE_SIZE = 24
 
 
 def team_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "teams/list.html", {"teams": Team.objects.order_by("name")[:200]})
+    page = teams_page(page=page_number(request.GET.get("page")), page_size=TEAMS_PAGE_SIZE)
+    # Past the last page: a 404 whose page says so and links back to page 1 (_pager.html).
+    status = 404 if page.has_previous and not page.items else 200
+    return render(request, "teams/list.html", {"page": page}, status=status)
 
 
 def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The team's products, then its posts; ``?page=`` pages the posts, and later pages show only them."""
     team = team_get(slug=slug)
+    number = page_number(request.GET.get("page"))
+    posts = feed_page(page=number, page_size=10, team=team)
     context = {
         "team": team,
-        "posts": feed_page(page=page_number(request.GET.get("page")), page_size=10, team=team),
-        "products": product_list(page=1, page_size=10, team=team),
+        "posts": posts,
+        "products": product_list(page=1, page_size=10, team=team) if number == 1 else None,
         "is_member": is_member(user=request.user, team=team),
         "is_owner": is_owner(user=request.user, team=team),
     }
-    return render(request, "teams/detail.html", context)
+    # Past the last page: a 404 whose page says so and links back to page 1 (_pager.html).
+    status = 404 if posts.has_previous and not posts.items else 200
+    return render(request, "teams/detail.html", context, status=status)
 
 
 @login_required

@@ -7,6 +7,9 @@ from django.shortcuts import render
 
 from app.platform.errors import DomainError
 
+#: The page's title and heading by status; the message says the rest.
+TITLES = {403: "Not allowed", 404: "Not found"}
+
 
 class DomainErrorMiddleware:
     def __init__(self, get_response):  # type: ignore[no-untyped-def]
@@ -17,5 +20,6 @@ class DomainErrorMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, DomainError):
-            return render(request, "error.html", {"message": exception.message}, status=exception.status)
+            context = {"message": exception.message, "title": TITLES.get(exception.status, "Sorry")}
+            return render(request, "error.html", context, status=exception.status)
         return None

@@ -25,7 +25,8 @@ RUNS = (
     ("tier1", 300, None),
 )
 VARIANT_LABEL = {None: "", "bench.settings.tier1_publish_on_commit": " without outbox"}
-BODY = '{"product_id": 1, "quantity": 1}'
+PRODUCT_ID = 1
+BODY = f'{{"product_id": {PRODUCT_ID}, "quantity": 1}}'
 #: Two shoppers, each checking out again 250 ms after the last answer: latency under a
 #: realistic checkout rate, not the throughput of a flood (which on two shared cores would
 #: measure the worker's PDF rendering competing with gunicorn for the CPU).
@@ -40,6 +41,7 @@ def run(*, seconds: float, quick: bool = False) -> Report:
             tier, f"checkout-latency-{tier}-{delay}-{bool(variant)}", settings_module=variant, SMTP_DELAY_MS=str(delay)
         ) as stack:
             lua = wrk.post_json(BODY, token_for(stack), pause_ms=PAUSE_MS)
+            probe(stack, "restock", str(PRODUCT_ID))
             before = probe(stack, "orders")
             load = wrk.run(
                 stack.url() + "api/v1/orders",

@@ -19,17 +19,18 @@ from app.runner.units.postgres import Postgres
 from bench import wrk
 from bench.report import Report
 from bench.sampler import Sampler
+from bench.sql import one
 from bench.stacks import bench_stack
 
 TIERS = ("tier1", "tier2")
 CLIENTS = 300
-SIZE = {"WEB_WORKERS": "6", "WEB_THREADS": "40"}
+WORKERS, THREADS = "6", "40"
 
 
 def run(*, seconds: float, quick: bool = False) -> Report:
     results: dict[str, dict] = {}
     for tier in TIERS:
-        with bench_stack(tier, f"pooling-{tier}", **SIZE) as stack:
+        with bench_stack(tier, f"pooling-{tier}", WEB_WORKERS=WORKERS, WEB_THREADS=THREADS) as stack:
             # Every PostgreSQL server of the tier: the primary, and from tier2 the replica too.
             peak = _Peak([s.dsn(stack.ctx, "postgres") for s in stack.services if isinstance(s, Postgres)])
             peak.start()
@@ -59,8 +60,8 @@ def run(*, seconds: float, quick: bool = False) -> Report:
         ratio=results["tier1"]["failed"] / max(1, results["tier2"]["failed"]),
         ratio_label="failed requests: tier1 / tier2 (tier2 must fail none)",
         notes=[
-            f"wrk -c{CLIENTS} on / for {max(seconds, 3):.0f}s; gunicorn {SIZE['WEB_WORKERS']} workers × "
-            f"{SIZE['WEB_THREADS']} threads per instance; max_connections = 100"
+            f"wrk -c{CLIENTS} on / for {max(seconds, 3):.0f}s; gunicorn {WORKERS} workers × "
+            f"{THREADS} threads per instance; max_connections = 100"
         ],
         figures={t: {**r, "load": r["load"].__dict__} for t, r in results.items()},
         chart=[(f"{tier} failed requests", float(r["failed"])) for tier, r in results.items()],
@@ -87,9 +88,11 @@ class _Peak(Sampler):
         try:
             while not self.stopping:
                 for dsn, connection in zip(self.dsns, connections, strict=True):
-                    (count,) = connection.execute(
-                        "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
-                    ).fetchone()
+                    (count,) = one(
+                        connection.execute(
+                            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+                        )
+                    )
                     self.peaks[dsn] = max(self.peaks[dsn], count - 1)  # not counting this sampler
                 time.sleep(0.2)
         finally:

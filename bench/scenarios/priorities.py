@@ -46,7 +46,9 @@ def run(*, seconds: float, quick: bool = False) -> Report:
 def _request_reset(base: str, email: str) -> None:
     with httpx.Client(base_url=base, timeout=30) as client:
         page = client.get("accounts/password-reset/")
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+        assert found, f"no CSRF token on the password-reset page ({page.status_code})"
+        token = found.group(1)
         answer = client.post("accounts/password-reset/", data={"csrfmiddlewaretoken": token, "email": email})
         if answer.status_code != 302:  # the form redirects to "check your email" when it is accepted
             raise RuntimeError(f"the password reset form answered {answer.status_code}")

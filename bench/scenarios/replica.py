@@ -22,8 +22,11 @@ from dataclasses import dataclass, field
 import httpx
 import psycopg
 
+from app.runner.units.postgres import Postgres
+from app.runner.units.replica import Replica
 from bench.report import Report
 from bench.sampler import Sampler
+from bench.sql import one
 from bench.stacks import bench_stack, probe
 
 USERS = 50  # every user the demo data seeds
@@ -69,7 +72,7 @@ def run(*, seconds: float, quick: bool = False) -> Report:
         for token in tokens:
             httpx.get(base + "/api/v1/feed", headers={"Authorization": f"Bearer {token}"}, timeout=30)
         time.sleep(1.5)
-        servers = {"primary": stack.service("postgres"), "replica": stack.service("replica")}
+        servers = {"primary": stack.unit(Postgres), "replica": stack.unit(Replica)}
         dsns = {name: server.dsn(stack.ctx, "milestones") for name, server in servers.items()}
         for dsn in dsns.values():
             _statements(dsn, reset=True)
@@ -192,7 +195,7 @@ def _statements(dsn: str, *, reset: bool = False) -> dict[str, int]:
         if reset:
             connection.execute("SELECT pg_stat_statements_reset()")
             return {}
-        reads, writes = connection.execute(APP_QUERIES).fetchone()
+        reads, writes = one(connection.execute(APP_QUERIES))
         return {"reads": int(reads), "writes": int(writes)}
 
 
@@ -210,9 +213,9 @@ class _LagSampler(Sampler):
             psycopg.connect(self.dsns[1], autocommit=True) as replica,
         ):
             while not self.stopping:
-                (position,) = primary.execute("SELECT pg_current_wal_lsn()").fetchone()
+                (position,) = one(primary.execute("SELECT pg_current_wal_lsn()"))
                 started = time.perf_counter()
-                while not replica.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [position]).fetchone()[0]:
+                while not one(replica.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [position]))[0]:
                     time.sleep(0.001)
                 self.samples.append(time.perf_counter() - started)
                 time.sleep(0.1)

@@ -6,6 +6,8 @@ strategy); those choices are each tier's milestone and live in ``tierN.py``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from config import env
 
 # Secrets, hosts, HTTPS and its headers: production unless MILESTONES_ENV=local says otherwise.
@@ -114,6 +116,11 @@ DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "Milestones <noreply@miles
 # The database alias `migrate` runs on (the runner's migrate step, `make migrate-data`).
 MIGRATION_DATABASE = "default"
 
+# The job queues, highest priority first: the one list jobs (``@job(queue=…)``), workers
+# (``WORKERS``), queue monitoring and the runner read; a system check holds them to it.
+# critical: a person waits for it (password resets, order emails); default: the product's side
+# effects (webhooks, PDFs, thumbnails); bulk: what may wait (analytics).
+JOB_QUEUES = ("critical", "default", "bulk")
 # Per job queue, the depth and oldest-job age past which it counts as backing up
 # (app.platform.queues); empty where nothing watches the queues.
 QUEUE_ALERTS: dict[str, dict[str, float]] = {}
@@ -122,7 +129,7 @@ JOBS_OUTBOX: dict[str, float] = {}
 
 # Where a tier reads from a replica: its alias and the router's limits (app.platform.routing);
 # empty where there is one database.
-REPLICA_ROUTING: dict[str, str | float] = {}
+REPLICA_ROUTING: dict[str, Any] = {}
 
 # Webhook receivers get this long, in total (connect, send, the whole answer), before the
 # delivery counts as failed (app.platform.outbound).

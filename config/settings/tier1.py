@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from config import env
 from config.settings.tier0 import *  # noqa: F403
-from config.settings.tier0 import ENVIRONMENT, INSTALLED_APPS, READINESS_CHECKS
+from config.settings.tier0 import ENVIRONMENT, INSTALLED_APPS, JOB_QUEUES, READINESS_CHECKS
 
 TIER = "tier1"
 
@@ -112,5 +112,5 @@ SENTRY_ENVIRONMENT = env.string("SENTRY_ENVIRONMENT", ENVIRONMENT)
 SENTRY_TRACES_SAMPLE_RATE = env.number("SENTRY_TRACES_SAMPLE_RATE", 0)
 
 RUNNER_SERVICES = ["postgres", "redis", "smtp", "migrate", "collectstatic", "seed-demo", "workers", "relay", "web"]
-WORKERS = [{"name": "all", "queues": ["critical", "default", "bulk"], "concurrency": 2}]
+WORKERS = [{"name": "all", "queues": list(JOB_QUEUES), "concurrency": 2}]
 WEB_SERVER = {"instances": 1, "workers": 2, "threads": 4}

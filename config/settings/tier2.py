@@ -36,7 +36,7 @@ TIER = "tier2"
 DATABASES = {
     "default": {
         **DATABASES["default"],
-        "HOST": env.string("PGBOUNCER_HOST", DATABASES["default"]["HOST"]),
+        "HOST": env.string("PGBOUNCER_HOST", str(DATABASES["default"]["HOST"])),
         "PORT": env.port("PGBOUNCER_PORT"),
         # Transaction pooling may give each transaction a different server connection, so a
         # server-side cursor (QuerySet.iterator()) would not survive its transaction. Django

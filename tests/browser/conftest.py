@@ -67,25 +67,38 @@ def browser(web_stack, tmp_path_factory):  # type: ignore[no-untyped-def]
             browser.close()
 
 
+#: A small phone's screen (an iPhone SE or mini): every page must read here without sideways scrolling.
+PHONE = {"width": 375, "height": 812}
+DESKTOP = {"width": 1280, "height": 900}
+
+
 @pytest.fixture
 def page(browser, web_stack):
     base_url = web_stack.https_url() or web_stack.url()
-    context = browser.new_context(base_url=base_url, viewport={"width": 414, "height": 896})
+    context = browser.new_context(base_url=base_url, viewport=PHONE)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
     context.close()
 
 
+def fits_the_window(page) -> None:  # type: ignore[no-untyped-def]
+    """Nothing on the page is wider than the window, so it never scrolls sideways."""
+    width, window = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width <= window, f"{page.url} scrolls sideways: {width} px of page in a {window} px window"
+
+
 @pytest.fixture
 def shoot():
-    """Save a full-page screenshot as a test artifact: test-artifacts/screenshots/<tier>/<name>.png."""
+    """Save a full-page screenshot as a test artifact: test-artifacts/screenshots/<tier>/<name>.png,
+    after checking the page fits its window (a page worth a screenshot is one a person reads)."""
     from django.conf import settings
 
     folder = ARTIFACTS / settings.TIER
     folder.mkdir(parents=True, exist_ok=True)
 
     def take(page, name: str) -> Path:
+        fits_the_window(page)
         path = folder / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
         return path

@@ -47,3 +47,19 @@ def test_domain_code_never_reads_the_tier_name():
                 if isinstance(node, ast.Attribute) and node.attr == "TIER" and path.name != "context_processors.py":
                     offenders.append(f"{path}:{node.lineno}")
     assert offenders == []
+
+
+def test_every_queue_has_a_worker_and_nothing_names_an_unknown_queue(settings):
+    """JOB_QUEUES is the one list: a worker layout that leaves a queue unconsumed, or a worker, an
+    alert or a job that names a queue not in it, stops the start."""
+    import pytest
+    from django.core.exceptions import ImproperlyConfigured
+
+    from app.platform.jobs import job
+
+    settings.WORKERS = [{"name": "two", "queues": ["critical", "default"], "concurrency": 1}]
+    settings.QUEUE_ALERTS = {"critcal": {"depth": 1}}
+    ids = {error.id for error in run_checks()}
+    assert {"platform.E006", "platform.E007"} <= ids
+    with pytest.raises(ImproperlyConfigured, match="the queues are critical, default, bulk"):
+        job(queue="critcal")

@@ -111,3 +111,11 @@ def test_creating_a_team_makes_you_its_owner_and_names_are_unique(signed_in, use
     assert again.context["form"].errors["name"]
     assert signed_in.get(reverse("team_detail", args=["night-owls"])).status_code == 200
     assert signed_in.get(reverse("team_detail", args=["no-such-team"])).status_code == 404
+
+
+def test_posting_a_comment_says_so_on_the_page_it_returns_to(signed_in, user):
+    post = PostFactory()
+    response = signed_in.post(reverse("post_detail", args=[post.pk]), {"body": "Great read"}, follow=True)
+    html = response.content.decode()
+    assert "your comment is posted" in html
+    assert html.index("your comment is posted") < html.index("Great read")

@@ -1,18 +1,31 @@
-"""``manage.py seed``: the sizes asked for, the same rows for the same seed, a working demo login."""
+"""``manage.py seed``: the sizes asked for, the same rows for the same seed, a working demo login,
+and data a person would believe: readable text, time running forwards, a small shop's stock, pictures."""
 
 from __future__ import annotations
 
 import pytest
 from django.contrib.auth import authenticate
+from django.core.files.storage import default_storage
 from django.core.management import call_command
+from django.db.models import F
+from django.utils import timezone
+from PIL import Image
 
 from app.accounts.models import User
 from app.posts.models import Comment, Post
-from app.seeding.builders import DEMO_PASSWORD, SeedSize, seed
+from app.seeding.builders import DEMO_PASSWORD, SeedReport, SeedSize, seed
+from app.seeding.management.commands.seed import summary
 from app.shop.models import Order, OrderItem, Product
 from app.teams.models import Membership, Team
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    """The demo's pictures go to a folder of the test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
 
 SMALL = SeedSize(users=30, teams=3, posts=40, comments=90, products=12, orders=250)
 
@@ -66,11 +79,68 @@ def test_seeding_appends_and_new_rows_get_fresh_ids():
     assert created.pk == 61
 
 
-def test_the_command_reports_its_rate_and_skips_when_asked(capsys):
+def test_the_command_says_what_it_added_and_skips_when_asked(capsys):
     call_command("seed", "--users", "5", "--teams", "1", "--posts", "3", "--orders", "10", "--demo")
     out = capsys.readouterr().out
-    assert "rows/s" in out
+    assert out.startswith("Seeded 5 users, 1 team, ")
+    assert "rows/s" not in out  # a rate over a second's start-up says nothing about inserting
     assert "Demo login: demo / demo12345" in out
     call_command("seed", "--if-empty")
     assert "not seeding" in capsys.readouterr().out
     assert User.objects.count() == 5
+
+
+def test_a_large_seed_reports_its_insert_rate_without_the_pictures_time():
+    report = SeedReport(rows={"orders": 200_000, "order_items": 200_000}, images=4, image_seconds=1.0)
+    line = summary(report, seconds=5.0)
+    assert line == "Seeded 200,000 orders, 200,000 order items and 4 pictures in 5.0s (100,000 rows/s)."
+    assert "rows/s" not in summary(SeedReport(rows={"users": 50, "teams": 5}), seconds=0.4)
+
+
+def test_time_runs_forwards_comments_after_their_post_and_nothing_in_the_future():
+    seed(SMALL)
+    now = timezone.now()
+    assert not Comment.objects.filter(created_at__lt=F("post__created_at")).exists()
+    assert not Comment.objects.filter(created_at__gt=now).exists()
+    assert not Order.objects.filter(created_at__lt=F("items__product__created_at")).exists()
+    assert not Post.objects.filter(created_at__lt=F("team__created_at")).exists()
+    assert not Membership.objects.filter(joined_at__lt=F("user__date_joined")).exists()
+
+
+def test_the_text_reads_like_people_wrote_it():
+    seed(SMALL)
+    post = Post.objects.order_by("id").first()
+    assert post.body[0].isupper()
+    assert post.body.rstrip().endswith((".", "!", "?"))
+    assert "\n\n" in post.body  # paragraphs
+    assert all(c.body[0].isupper() for c in Comment.objects.all()[:50])
+    user = User.objects.exclude(username="demo").order_by("id").first()
+    assert user.first_name
+    assert user.last_name
+    assert user.username == f"{user.first_name}.{user.last_name}".lower()
+    assert not any(char.isdigit() for char in Team.objects.values_list("name", flat=True)[0])
+
+
+def test_stock_is_what_a_small_shop_keeps():
+    seed(SeedSize(users=10, teams=4, posts=0, comments=0, products=200, orders=0))
+    stock = list(Product.objects.values_list("stock", flat=True))
+    assert max(stock) <= 250
+    assert 0 < stock.count(0) < len(stock) / 4  # a few sold out, not most
+    assert sorted(stock)[len(stock) // 2] >= 10  # most have a shelf's worth
+
+
+def test_the_demo_gets_pictures_stored_like_uploads_and_other_seeds_none():
+    seed(SMALL, demo=True)
+    product = Product.objects.exclude(image="").first()
+    assert product is not None
+    assert not Product.objects.filter(image="").exists()
+    with Image.open(default_storage.open(product.image.name)) as image:
+        assert image.size == (800, 600)
+    with Image.open(default_storage.open(product.thumbnail.name)) as thumb:
+        assert max(thumb.size) <= 256
+    demo = User.objects.get(username="demo")
+    assert demo.avatar
+    assert default_storage.exists(demo.avatar_thumbnail.name)
+    first_run = set(Product.objects.values_list("pk", flat=True))
+    seed(SMALL, seed=8)
+    assert not Product.objects.exclude(pk__in=first_run).exclude(image="").exists()

@@ -16,7 +16,6 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from app.platform.queues import QUEUES
 from app.runner.processes import free_port
 from app.runner.stack import Stack
 from app.runner.units.smtp import SmtpSink
@@ -134,7 +133,7 @@ def drained(workers):
     unfinished = [JobRun.Status.PENDING, JobRun.Status.RUNNING, JobRun.Status.RETRYING]
 
     def idle() -> bool:
-        queued = sum(client.llen(queue) for queue in QUEUES) + client.hlen("unacked")
+        queued = sum(client.llen(queue) for queue in settings.JOB_QUEUES) + client.hlen("unacked")
         return queued == 0 and not JobRun.objects.filter(status__in=unfinished).exists()
 
     eventually(idle, timeout=30, what="the workers to finish this test's jobs")

@@ -22,7 +22,6 @@ from django.core.management import call_command
 from app.platform import outbox
 from app.platform.celery_jobs import publish
 from app.platform.models import JobRun
-from app.platform.queues import QUEUES
 from app.runner import processes
 from app.shop.jobs import send_order_confirmation
 from app.shop.models import Order
@@ -101,12 +100,14 @@ def test_jobs_queued_when_the_broker_crashed_and_came_back_empty_are_delivered_o
     workers.service("workers").stop(workers.ctx)
     orders = checkouts(product)
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    assert sum(client.llen(q) for q in QUEUES) == CHECKOUTS * 3  # email, invoice, webhook: all on the broker
+    assert (
+        sum(client.llen(q) for q in settings.JOB_QUEUES) == CHECKOUTS * 3
+    )  # email, invoice, webhook: all on the broker
     client.close()
     crash(wipe=True)
     start()
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    assert sum(client.llen(q) for q in QUEUES) == 0  # every message is gone with the broker
+    assert sum(client.llen(q) for q in settings.JOB_QUEUES) == 0  # every message is gone with the broker
     client.close()
     workers.service("workers").start(workers.ctx)
     assert_delivered_exactly_once(workers, receiver, orders)

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from app.accounts.jobs import deliver_email
 from app.analytics.jobs import record_page_view
 from app.platform.celery_jobs import publish
-from app.platform.queues import QUEUES, queue_depths
+from app.platform.queues import queue_depths
 from tests.factories import UserFactory
 from tests.tier1.conftest import eventually, mails
 
@@ -20,9 +20,9 @@ from tests.tier1.conftest import eventually, mails
 @pytest.fixture
 def broker():
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    client.delete(*QUEUES)
+    client.delete(*settings.JOB_QUEUES)
     yield client
-    client.delete(*QUEUES)
+    client.delete(*settings.JOB_QUEUES)
     client.close()
 
 

@@ -33,7 +33,8 @@ class Replica(Postgres):
         marker = data.parent / "replica.source"
         try:
             with psycopg.connect(Postgres().dsn(ctx, "postgres"), autocommit=True, connect_timeout=2) as primary:
-                system_id = str(primary.execute("SELECT system_identifier FROM pg_control_system()").fetchone()[0])
+                (identifier,) = primary.execute("SELECT system_identifier FROM pg_control_system()").fetchone() or ("",)
+                system_id = str(identifier)
                 current = (data / "PG_VERSION").exists() and marker.exists() and marker.read_text() == system_id
                 if current:
                     return

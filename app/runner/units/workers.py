@@ -10,9 +10,7 @@ class Worker(ReadyOnLogLine):
 
     marker = b" ready."
 
-    def __init__(
-        self, name: str = "worker", queues: tuple[str, ...] = ("critical", "default", "bulk"), concurrency: int = 2
-    ):
+    def __init__(self, name: str, queues: tuple[str, ...], concurrency: int):
         self.name = name
         self.queues = queues
         self.concurrency = concurrency
