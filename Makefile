@@ -55,9 +55,11 @@ migrate-data: $(STAMP) ## Copy FROM's database into TO's (e.g. FROM=tier0 TO=tie
 diff: $(STAMP) ## What a milestone changes, as a changelog: A=tier0 B=tier1 (V=1 unfolds every key)
 	@$(PY) -m app.runner.diff $(if $(V),-v) $(or $(A),tier0) $(or $(B),tier1)
 
-lint: $(STAMP) ## ruff (lint and format check)
+lint: $(STAMP) ## ruff (lint and format check), the import layers, mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	MILESTONES_ENV=local $(VENV)/bin/mypy
 
 TESTED_TIERS := tier0 tier1 tier2
 # What a production deployment sets (README: "Deploying to production"), with example values:
@@ -65,11 +67,13 @@ TESTED_TIERS := tier0 tier1 tier2
 PRODUCTION_ENV := MILESTONES_ENV=production ALLOWED_HOSTS=milestones.example.com TRUSTED_PROXIES=10.0.0.0/8 \
 	SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')
 
-test: ## Everything CI runs: lint, then per tier: migrations check, system checks (local, production), pytest
+test: ## Everything CI runs: ruff, import layers, mypy, then per tier: migrations check, system checks (local, production), pytest
 	@$(SYSTEM_PACKAGES) test
 	@$(MAKE) --silent --no-print-directory $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	MILESTONES_ENV=local $(VENV)/bin/mypy
 	@for tier in $(TESTED_TIERS); do \
 		echo "== $$tier: makemigrations --check, check, check --deploy (production)"; \
 		TIER=$$tier MILESTONES_ENV=local $(PY) -W ignore::RuntimeWarning manage.py makemigrations --check --dry-run \

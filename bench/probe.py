@@ -68,7 +68,7 @@ def flood(count: int) -> int:
     import uuid
 
     from app.analytics.jobs import record_page_view
-    from app.platform.celery_jobs import run_job
+    from app.platform.jobs.celery_tasks import run_job
     from config.celery import app
 
     with app.producer_pool.acquire(block=True) as producer:

@@ -2,7 +2,7 @@
 (``gunicorn -c python:config.gunicorn``); sizes and addresses come on the command line.
 
 Whether a request came over HTTPS is decided by Django alone (``SECURE_PROXY_SSL_HEADER``,
-believed only from ``TRUSTED_PROXIES``: app.platform.proxies). gunicorn would otherwise read
+believed only from ``TRUSTED_PROXIES``: app.platform.http.proxies). gunicorn would otherwise read
 ``X-Forwarded-Proto`` itself, trusting anyone on 127.0.0.1, and mark a forged request secure.
 """
 

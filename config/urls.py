@@ -6,6 +6,8 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from app.api.api import api
+from app.platform.http import health
+from app.web import team_page
 from app.web import views as web_views
 
 urlpatterns = [
@@ -13,9 +15,11 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("app.accounts.urls")),
     path("teams/", include("app.teams.urls")),
+    # After the teams app's own paths (new/, <slug>/settings/): the page composed from three apps.
+    path("teams/<uslug:slug>/", team_page.team_detail, name="team_detail"),
     path("ping", web_views.ping, name="ping"),
-    path("healthz", web_views.healthz, name="healthz"),
-    path("readyz", web_views.readyz, name="readyz"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("ops/queues", web_views.queue_status, name="queue_status"),
     path("ops/replica", web_views.replica_status, name="replica_status"),
     path("", include("app.shop.urls")),

@@ -71,7 +71,7 @@ def _read_test_database_from_replica(stack, name: str) -> None:
     import psycopg
     from django.db import connections
 
-    from app.platform import replica_health
+    from app.platform.db import replica_health
 
     alias = django_settings.REPLICA_ROUTING["ALIAS"]
     dsn = stack.service("replica").dsn(stack.ctx, "postgres")

@@ -63,17 +63,17 @@ def test_the_tier1_milestone_reads_off_the_diff():
     assert "(PG_PORT)" in database
     assert "keys differ)" in database
     assert groups["Jobs"][:2] == [
-        "~ JOBS_BACKEND: 'app.platform.jobs.InlineBackend' → 'app.platform.outbox.OutboxBackend'",
+        "~ JOBS_BACKEND: 'app.platform.jobs.InlineBackend' → 'app.platform.jobs.outbox.OutboxBackend'",
         "+ JOBS_OUTBOX {RELAY_SECONDS: 0.5, REDELIVER_AFTER_SECONDS: 60.0, SWEEP_SECONDS: 5.0, … 3 more}",
     ]
     # Celery's namespace arrives whole, so it reads as one line, its broker first.
     (celery,) = [line for line in groups["Jobs"] if "CELERY_" in line]
     assert celery.startswith("+ CELERY_* (11 settings: BROKER_URL: 'redis://127.0.0.1:")
     assert groups["Loading"] == [
-        "~ LOADING_STRATEGY: 'app.platform.loading.LazyLoading' → 'app.platform.loading.EagerLoading'"
+        "~ LOADING_STRATEGY: 'app.platform.db.loading.LazyLoading' → 'app.platform.db.loading.EagerLoading'"
     ]
     assert "whitenoise.storage.CompressedManifestStaticFilesStorage" in groups["Static and media files"][0]
-    assert groups["Routing (requests and reads)"] == ["~ READINESS_CHECKS: + 'app.platform.health.broker'"]
+    assert groups["Routing (requests and reads)"] == ["~ READINESS_CHECKS: + 'app.platform.http.health.broker'"]
     assert "~ INSTALLED_APPS: + 'app.indexes'" in groups["Other"]
     assert "SECRET_KEY" not in text  # unchanged settings are not shown
     assert "TIER =" not in text  # the tier's own name is the heading, not a change

@@ -22,7 +22,7 @@ INVISIBLE = "\u200b\u200c\u200d\ufeff"
 HUGE = str(10**30)
 
 
-def refused(response) -> bool:  # type: ignore[no-untyped-def]
+def refused(response) -> bool:
     """A form error (the page again, 200, or a 4xx), never a server error and never a redirect onwards."""
     return response.status_code < 500 and response.status_code != 302
 

@@ -16,13 +16,13 @@ from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
+from app.platform.db.loading import LazyLoading
 from app.platform.jobs import InlineBackend
-from app.platform.loading import LazyLoading
 from app.platform.seams import seam
 from tests.factories import CommentFactory, OrderFactory, PostFactory, ProductFactory, TeamFactory, UserFactory
 
 SIZES = (5, 20)
-EAGER = "app.platform.loading.EagerLoading"
+EAGER = "app.platform.db.loading.EagerLoading"
 
 
 @dataclass(frozen=True)

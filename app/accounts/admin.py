@@ -6,7 +6,7 @@ from app.accounts.models import ApiToken, User
 
 @admin.register(User)
 class MilestonesUserAdmin(UserAdmin):
-    fieldsets = (*UserAdmin.fieldsets, ("Avatar", {"fields": ("avatar", "avatar_thumbnail")}))
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("Avatar", {"fields": ("avatar", "avatar_thumbnail")}))
 
 
 @admin.register(ApiToken)

@@ -11,9 +11,9 @@ from app.accounts import jobs
 from app.accounts.models import User
 from app.accounts.selectors import USERNAME_TAKEN, username_taken
 from app.platform.errors import DomainError
-from app.platform.images import ImageUploadField
+from app.platform.inputs.images import ImageUploadField
+from app.platform.inputs.names import clean_name
 from app.platform.jobs import enqueue
-from app.platform.names import clean_name
 
 
 class SignUpForm(UserCreationForm):
@@ -55,10 +55,11 @@ class QueuedPasswordResetForm(PasswordResetForm):
     the request exactly what an unknown one does (from tier1, where jobs leave the request).
     """
 
-    def save(
-        self, *, domain_override: str | None = None, use_https: bool = False, request: Any = None, **_: Any
-    ) -> None:
-        domain = domain_override or (request.get_host() if request is not None else "localhost")
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Called as Django's ``PasswordResetView`` calls it (keywords); only these three count here."""
+        request = kwargs.get("request")
+        domain = kwargs.get("domain_override") or (request.get_host() if request is not None else "localhost")
+        use_https = bool(kwargs.get("use_https", False))
         enqueue(jobs.send_password_reset, email=self.cleaned_data["email"], domain=domain, use_https=use_https)
 
 

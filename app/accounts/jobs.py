@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
-from app.platform.images import store_thumbnail
+from app.platform.inputs.images import store_thumbnail
 from app.platform.jobs import job
 
 

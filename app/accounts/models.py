@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
 
-from app.platform.images import validate_image_size
+from app.platform.inputs.images import validate_image_size
 
 
 class User(AbstractUser):

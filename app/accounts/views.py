@@ -16,6 +16,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.http import require_http_methods
 
 from app.accounts.forms import ApiTokenForm, AvatarForm, SignUpForm
+from app.accounts.http import SignedInRequest
 from app.accounts.login_reasons import login_reason
 from app.accounts.models import User
 from app.accounts.services import (
@@ -80,7 +81,7 @@ def signup_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpRespons
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: SignedInRequest) -> HttpResponse:
     avatar_form = AvatarForm()
     token_form = ApiTokenForm()
     new_token = None

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, StrictStr
 
-from app.platform.pages import MAX_PAGE
-from app.platform.text import CONTROL, INVISIBLE, has_control, has_visible
+from app.platform.http.pages import MAX_PAGE
+from app.platform.inputs.text import CONTROL, INVISIBLE, has_control, has_visible
 
 #: The largest value of PostgreSQL's ``bigint`` (and SQLite's integer): every id fits.
 BIGINT_MAX = 2**63 - 1

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ninja import Schema
 
 from app.api.inputs import PageNumber, whole
-from app.platform.pages import MAX_PAGE_SIZE, Page
+from app.platform.http.pages import MAX_PAGE_SIZE, Page
 
 if TYPE_CHECKING:
     PageSize = int

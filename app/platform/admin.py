@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from app.platform.jobs import resubmit
 from app.platform.models import JobRun
@@ -27,6 +29,6 @@ class JobRunAdmin(admin.ModelAdmin):
     actions = ["run_again"]
 
     @admin.action(description="Run the selected failed jobs again")
-    def run_again(self, request, queryset):  # type: ignore[no-untyped-def]
+    def run_again(self, request: HttpRequest, queryset: QuerySet[JobRun]) -> None:
         count = resubmit(list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"Queued {count} failed job(s) to run again.", messages.SUCCESS)

@@ -42,7 +42,7 @@ def check_replica_routing(app_configs: Any = None, **kwargs: Any) -> list[Error]
     errors = []
     if routing["ALIAS"] not in settings.DATABASES:
         errors.append(Error(f"REPLICA_ROUTING names alias {routing['ALIAS']!r}, not in DATABASES.", id="platform.E004"))
-    from app.platform.replica_health import CONFIRM_SECONDS
+    from app.platform.db.replica_health import CONFIRM_SECONDS
 
     noticed = float(routing["MAX_LAG_SECONDS"]) + float(routing["CHECK_SECONDS"]) + CONFIRM_SECONDS
     if float(routing["PIN_SECONDS"]) < noticed:

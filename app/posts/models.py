@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from app.platform.loading import count_of
+from app.platform.db.loading import count_of
 
 #: The longest comment anyone may post: the model, the form, the service and the API all read this.
 COMMENT_MAX_LENGTH = 5000

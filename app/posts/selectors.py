@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 
+from app.platform.db.loading import Relations, load
 from app.platform.errors import NotFound
-from app.platform.loading import Relations, load
-from app.platform.pages import Page, paginate
+from app.platform.http.pages import Page, paginate
 from app.posts.models import Comment, Post
 from app.teams.models import Team
 

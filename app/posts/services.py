@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.accounts.models import User
 from app.platform.errors import DomainError, PermissionDenied
-from app.platform.text import has_visible, trim
+from app.platform.inputs.text import has_visible, trim
 from app.posts.models import COMMENT_MAX_LENGTH, Comment, Post
 from app.teams.models import Team
 from app.teams.selectors import is_member

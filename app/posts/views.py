@@ -8,9 +8,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from app.accounts.http import SignedInRequest
 from app.analytics.services import page_view_track
 from app.platform.errors import DomainError
-from app.platform.pages import page_number
+from app.platform.http.pages import page_number
 from app.posts.forms import CommentForm, PostForm
 from app.posts.models import Post
 from app.posts.selectors import feed_page, post_detail
@@ -50,7 +51,7 @@ def detail(request: HttpRequest, post_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def publish(request: HttpRequest) -> HttpResponse:
+def publish(request: SignedInRequest) -> HttpResponse:
     teams = teams_of(user=request.user)
     form = PostForm(request.POST or None, teams=teams)
     if request.method == "POST" and form.is_valid():

@@ -80,7 +80,7 @@ SETTING_GROUPS: tuple[tuple[str, str], ...] = (
 
 #: Settings a library reads under one prefix (Celery's ``namespace="CELERY"``): when the
 #: whole namespace arrives (or leaves) with a tier, it is one change and reads as one line.
-NAMESPACES = ("CELERY_",)
+NAMESPACES = ("CELERY_", "SENTRY_")
 
 #: Settings whose dict keys are aliases (Django's word): a new one reads as "new alias".
 ALIAS_SETTINGS = {"DATABASES", "CACHES", "STORAGES"}

@@ -2,7 +2,7 @@
 
 One ``random.Random(seed)`` drives every choice, so the same arguments build the same rows
 (timestamps are offsets back from the moment of seeding). Rows go in through
-:mod:`app.seeding.bulk`, tens of thousands a second; the words come from
+:mod:`app.platform.db.bulk`, tens of thousands a second; the words come from
 :mod:`app.seeding.text`, and for the demo the pictures from :mod:`app.seeding.images`.
 
 Time runs the way it would have: people joined, then teams were founded, took members and
@@ -26,9 +26,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from app.accounts.models import User
+from app.platform.db.bulk import bulk_insert, next_id, reset_sequences
 from app.posts.models import Comment, Post
 from app.seeding import images, text
-from app.seeding.bulk import bulk_insert, next_id, reset_sequences
 from app.shop.models import Order, OrderItem, Product
 from app.teams.models import Membership, Team
 

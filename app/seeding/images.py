@@ -18,7 +18,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from PIL import Image, ImageDraw, ImageFont
 
-from app.platform.images import THUMBNAIL_SIZE
+from app.platform.inputs.images import THUMBNAIL_SIZE
 from app.shop.invoice import FONTS
 
 #: At most this many product images and this many avatars per seeding run.

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from app.platform.images import ImageUploadField
+from app.platform.inputs.images import ImageUploadField
 from app.shop.services import MAX_QUANTITY
 
 RELOAD = "This page is out of date: reload it and buy again."

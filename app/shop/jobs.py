@@ -7,13 +7,13 @@ from django.core.files.base import ContentFile
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
-from app.platform import outbound
-from app.platform.images import store_thumbnail
+from app.platform.inputs.images import store_thumbnail
 from app.platform.jobs import job
+from app.platform.outbound import http as outbound
+from app.shop.models import Order
 
 
-def _order(order_id: int):  # type: ignore[no-untyped-def]
-    from app.shop.models import Order
+def _order(order_id: int) -> Order:
 
     return Order.objects.select_related("user", "team").prefetch_related("items__product").get(pk=order_id)
 

@@ -9,7 +9,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from app.platform.images import validate_image_size
+from app.platform.inputs.images import validate_image_size
 
 
 class Product(models.Model):
@@ -32,6 +32,10 @@ class Product(models.Model):
 
 
 class Order(models.Model):
+    #: The rows a checkout has just written, set by ``order_checkout`` so the caller can show the
+    #: order without reading it back (not a field).
+    placed_items: list[OrderItem]
+
     class Status(models.TextChoices):
         PLACED = "placed"
         CANCELLED = "cancelled"

@@ -5,15 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from app.accounts.models import User
+from app.platform.db.loading import Relations, load
 from app.platform.errors import NotFound
-from app.platform.loading import Relations, load
-from app.platform.pages import Page, paginate
+from app.platform.http.pages import Page, paginate
 from app.shop.models import Order, OrderItem, Product
 from app.teams.models import Team
 
@@ -95,8 +96,8 @@ def team_dashboard(*, team: Team, today: dt.date | None = None) -> Dashboard:
     today = today or timezone.localdate()
     since = timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=DASHBOARD_DAYS - 1), dt.time.min))
     recent = Order.objects.filter(team=team, created_at__gte=since, status=Order.Status.PLACED)
-    by_day = {
-        row["day"]: row
+    by_day: dict[dt.date, dict[str, Any]] = {
+        row["day"]: dict(row)
         for row in recent.annotate(day=TruncDate("created_at"))
         .values("day")
         .annotate(revenue=Sum("total"), orders=Count("id"))

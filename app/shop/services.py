@@ -11,8 +11,8 @@ from django.db.models import F
 
 from app.accounts.models import User
 from app.platform.errors import Conflict, DomainError, NotFound, PermissionDenied, Unprocessable
+from app.platform.inputs.names import clean_name, slug_for
 from app.platform.jobs import enqueue, enqueue_all
-from app.platform.names import clean_name, slug_for
 from app.shop import jobs
 from app.shop.models import CheckoutKey, Order, OrderItem, Product
 from app.teams.models import Team
@@ -82,6 +82,8 @@ def order_checkout(*, user: User, product_id: int, quantity: int, idempotency_ke
 def _replay(earlier: CheckoutKey, fingerprint: str) -> Order:
     if earlier.fingerprint != fingerprint:
         raise Unprocessable("This idempotency key was already used for a different order.", field="idempotency_key")
+    if earlier.order_id is None:  # its order was never placed (the first request failed): try afresh
+        raise Conflict("This idempotency key's order was not placed; send the order with a new key.")
     return Order.objects.select_related("team").prefetch_related("items__product").get(pk=earlier.order_id)
 
 

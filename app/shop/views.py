@@ -5,11 +5,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from app.accounts.http import SignedInRequest
 from app.platform.errors import DomainError
-from app.platform.pages import page_number
+from app.platform.http.pages import page_number
 from app.shop.forms import CheckoutForm, ProductForm
 from app.shop.selectors import order_get_for_user, orders_for_user, product_get, product_list, team_dashboard
 from app.shop.services import order_checkout, product_create
@@ -52,7 +54,7 @@ def product_detail(request: HttpRequest, team_slug: str, slug: str) -> HttpRespo
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def product_new(request: HttpRequest, team_slug: str) -> HttpResponse:
+def product_new(request: SignedInRequest, team_slug: str) -> HttpResponse:
     team = team_get(slug=team_slug)
     if not is_member(user=request.user, team=team):
         return render(request, "error.html", {"message": "Only the team's members can list products."}, status=403)
@@ -69,7 +71,7 @@ def product_new(request: HttpRequest, team_slug: str) -> HttpResponse:
 
 
 @login_required
-def my_orders(request: HttpRequest) -> HttpResponse:
+def my_orders(request: SignedInRequest) -> HttpResponse:
     page = orders_for_user(user=request.user, page=page_number(request.GET.get("page")), page_size=PAGE_SIZE)
     # Past the last page: a 404 whose page says so and links back to page 1 (_pager.html).
     status = 404 if page.has_previous and not page.items else 200
@@ -77,13 +79,13 @@ def my_orders(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
+def order_detail(request: SignedInRequest, order_id: int) -> HttpResponse:
     order = order_get_for_user(user=request.user, order_id=order_id)
     return render(request, "shop/order.html", {"order": order})
 
 
 @login_required
-def invoice(request: HttpRequest, order_id: int) -> HttpResponse:
+def invoice(request: SignedInRequest, order_id: int) -> HttpResponseBase:
     order = order_get_for_user(user=request.user, order_id=order_id)
     if not order.invoice:
         context = {"order": order}
@@ -92,7 +94,7 @@ def invoice(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 @login_required
-def dashboard(request: HttpRequest, team_slug: str) -> HttpResponse:
+def dashboard(request: SignedInRequest, team_slug: str) -> HttpResponse:
     team = team_get(slug=team_slug)
     require_owner(user=request.user, team=team)
     return render(request, "shop/dashboard.html", {"dashboard": team_dashboard(team=team)})

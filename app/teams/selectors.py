@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
 from app.accounts.models import User
 from app.platform.errors import NotFound, PermissionDenied
-from app.platform.pages import Page, paginate
+from app.platform.http.pages import Page, paginate
 from app.teams.models import Membership, Team
 
 
@@ -30,11 +31,11 @@ def teams_owned_by(*, user: User) -> QuerySet[Team]:
     return Team.objects.filter(memberships__user=user, memberships__role=Membership.Role.OWNER).order_by("name")
 
 
-def is_member(*, user: User, team: Team) -> bool:
+def is_member(*, user: User | AnonymousUser, team: Team) -> bool:
     return user.is_authenticated and Membership.objects.filter(team=team, user=user).exists()
 
 
-def is_owner(*, user: User, team: Team) -> bool:
+def is_owner(*, user: User | AnonymousUser, team: Team) -> bool:
     return (
         user.is_authenticated and Membership.objects.filter(team=team, user=user, role=Membership.Role.OWNER).exists()
     )

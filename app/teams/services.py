@@ -7,9 +7,9 @@ import secrets
 from django.db import IntegrityError, transaction
 
 from app.accounts.models import User
-from app.platform import outbound
 from app.platform.errors import DomainError, NotFound
-from app.platform.names import clean_name, slug_for
+from app.platform.inputs.names import clean_name, slug_for
+from app.platform.outbound import http as outbound
 from app.teams.models import Membership, Team
 from app.teams.selectors import require_owner
 

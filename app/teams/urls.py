@@ -5,6 +5,5 @@ from app.teams import views
 urlpatterns = [
     path("", views.team_list, name="team_list"),
     path("new/", views.team_new, name="team_new"),
-    path("<uslug:slug>/", views.team_detail, name="team_detail"),
     path("<uslug:slug>/settings/", views.team_settings, name="team_settings"),
 ]

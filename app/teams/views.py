@@ -1,4 +1,5 @@
-"""Teams: the list, a team's public page, creating one and its owner settings."""
+"""Teams: the list, creating one and its owner settings (a team's public page, which shows its
+posts and products too, is composed above the apps: ``app.web.team_page``)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from app.accounts.http import SignedInRequest
 from app.platform.errors import DomainError
-from app.platform.pages import page_number
-from app.posts.selectors import feed_page
-from app.shop.selectors import product_list
+from app.platform.http.pages import page_number
 from app.teams.forms import MemberForm, TeamForm, WebhookForm
-from app.teams.selectors import is_member, is_owner, require_owner, team_get, teams_page
+from app.teams.selectors import require_owner, team_get, teams_page
 from app.teams.services import team_add_member, team_create, team_set_webhook
 
 TEAMS_PAGE_SIZE = 24
@@ -26,26 +26,9 @@ def team_list(request: HttpRequest) -> HttpResponse:
     return render(request, "teams/list.html", {"page": page}, status=status)
 
 
-def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    """The team's products, then its posts; ``?page=`` pages the posts, and later pages show only them."""
-    team = team_get(slug=slug)
-    number = page_number(request.GET.get("page"))
-    posts = feed_page(page=number, page_size=10, team=team)
-    context = {
-        "team": team,
-        "posts": posts,
-        "products": product_list(page=1, page_size=10, team=team) if number == 1 else None,
-        "is_member": is_member(user=request.user, team=team),
-        "is_owner": is_owner(user=request.user, team=team),
-    }
-    # Past the last page: a 404 whose page says so and links back to page 1 (_pager.html).
-    status = 404 if posts.has_previous and not posts.items else 200
-    return render(request, "teams/detail.html", context, status=status)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
-def team_new(request: HttpRequest) -> HttpResponse:
+def team_new(request: SignedInRequest) -> HttpResponse:
     form = TeamForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -60,7 +43,7 @@ def team_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def team_settings(request: HttpRequest, slug: str) -> HttpResponse:
+def team_settings(request: SignedInRequest, slug: str) -> HttpResponse:
     team = team_get(slug=slug)
     require_owner(user=request.user, team=team)
     webhook_form = WebhookForm(initial={"webhook_url": team.webhook_url})

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 
+from app.runner.stack import Stack
 from app.runner.units.smtp import SmtpSink
 from bench import wrk
 from bench.report import Report
@@ -77,7 +78,7 @@ def run(*, seconds: float, quick: bool = False) -> Report:
     )
 
 
-def _confirmations(stack, expected: int, timeout: float = 120) -> int:  # type: ignore[no-untyped-def]
+def _confirmations(stack: Stack, expected: int, timeout: float = 120) -> int:
     """Order-confirmation emails in the sink, waiting (for a worker's queue to drain) up to ``expected``."""
     deadline = time.monotonic() + timeout
     while True:

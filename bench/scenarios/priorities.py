@@ -12,6 +12,7 @@ import time
 
 import httpx
 
+from app.runner.stack import Stack
 from app.runner.units.smtp import SmtpSink
 from bench.report import Report
 from bench.stacks import bench_stack, probe
@@ -54,7 +55,7 @@ def _request_reset(base: str, email: str) -> None:
             raise RuntimeError(f"the password reset form answered {answer.status_code}")
 
 
-def _wait_for_mail(stack, subject: str, timeout: float) -> float:  # type: ignore[no-untyped-def]
+def _wait_for_mail(stack: Stack, subject: str, timeout: float) -> float:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if any(subject in message for message in SmtpSink.messages(stack.ctx)):
@@ -63,7 +64,7 @@ def _wait_for_mail(stack, subject: str, timeout: float) -> float:  # type: ignor
     raise TimeoutError(f"no '{subject}' email within {timeout:.0f}s")
 
 
-def _bulk_depth(stack) -> int:  # type: ignore[no-untyped-def]
+def _bulk_depth(stack: Stack) -> int:
     import redis
 
     client = redis.Redis(port=stack.ctx.port("REDIS_PORT"))

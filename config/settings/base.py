@@ -37,9 +37,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # Forwarded headers count only from the load balancer (TRUSTED_PROXIES).
-    "app.platform.proxies.TrustedProxyMiddleware",
+    "app.platform.http.proxies.TrustedProxyMiddleware",
     # /healthz and /readyz, answered before host validation and the HTTPS redirect.
-    "app.platform.probes.ProbeMiddleware",
+    "app.platform.http.probes.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -102,8 +102,8 @@ MAX_IMAGE_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_IMAGE_PIXELS = 16_000_000
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 
-# Django's SMTP backend, with one deadline for a whole send (app.platform.mail).
-EMAIL_BACKEND = "app.platform.mail.DeadlineEmailBackend"
+# Django's SMTP backend, with one deadline for a whole send (app.platform.outbound.mail).
+EMAIL_BACKEND = "app.platform.outbound.mail.DeadlineEmailBackend"
 EMAIL_HOST = env.string("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(env.string("EMAIL_PORT", str(env.port("SMTP_PORT"))))
 # A mail provider that does not answer must not hang the caller for minutes.
@@ -122,17 +122,17 @@ MIGRATION_DATABASE = "default"
 # effects (webhooks, PDFs, thumbnails); bulk: what may wait (analytics).
 JOB_QUEUES = ("critical", "default", "bulk")
 # Per job queue, the depth and oldest-job age past which it counts as backing up
-# (app.platform.queues); empty where nothing watches the queues.
+# (app.platform.jobs.queues); empty where nothing watches the queues.
 QUEUE_ALERTS: dict[str, dict[str, float]] = {}
 # The transactional outbox's timings, where the tier's JOBS_BACKEND is the outbox (tier1 on).
 JOBS_OUTBOX: dict[str, float] = {}
 
-# Where a tier reads from a replica: its alias and the router's limits (app.platform.routing);
+# Where a tier reads from a replica: its alias and the router's limits (app.platform.db.routing);
 # empty where there is one database.
 REPLICA_ROUTING: dict[str, Any] = {}
 
 # Webhook receivers get this long, in total (connect, send, the whole answer), before the
-# delivery counts as failed (app.platform.outbound).
+# delivery counts as failed (app.platform.outbound.http).
 WEBHOOK_TIMEOUT_SECONDS = 5.0
 # API tokens work this many days, and a user holds at most this many at once.
 API_TOKEN_LIFETIME_DAYS = 30
@@ -140,7 +140,7 @@ API_TOKENS_PER_USER = 10
 # Password-reset emails: at most this many an hour to one address, and to one account.
 PASSWORD_RESETS_PER_HOUR = 3
 
-# Webhooks go only to public addresses (app.platform.outbound): never loopback, private,
+# Webhooks go only to public addresses (app.platform.outbound.http): never loopback, private,
 # link-local (cloud metadata) or reserved ones. Networks listed here are exceptions, for
 # local development and tests, e.g. OUTBOUND_ALLOWED_NETWORKS=127.0.0.0/8,::1/128.
 OUTBOUND_ALLOWED_NETWORKS = [n for n in env.string("OUTBOUND_ALLOWED_NETWORKS", "").split(",") if n.strip()]

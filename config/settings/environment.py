@@ -26,7 +26,7 @@ DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-change-me-in-production-01234567
 DEBUG = env.flag("DEBUG", False)
 
 # Whether a request came over HTTPS is decided here alone, from the header the load balancer
-# sets, and only when the request comes from one of TRUSTED_PROXIES (app.platform.proxies
+# sets, and only when the request comes from one of TRUSTED_PROXIES (app.platform.http.proxies
 # drops the forwarded headers of everyone else, so a client talking to an instance directly
 # cannot claim HTTPS). gunicorn's own reading of the header is off (config/gunicorn.py).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -57,7 +57,7 @@ if ENVIRONMENT == "production":
         "TRUSTED_PROXIES",
         "the load balancer's addresses or networks (e.g. 10.0.0.0/8): only they may say a request came over HTTPS",
     )
-    # Plain HTTP is answered with a redirect to HTTPS (health probes excepted: app.platform.probes),
+    # Plain HTTP is answered with a redirect to HTTPS (health probes excepted: app.platform.http.probes),
     # to SECURE_SSL_HOST where HTTPS lives on another host or port than the request's.
     SECURE_SSL_REDIRECT = True
     SECURE_SSL_HOST = env.string("SECURE_SSL_HOST", "") or None

@@ -38,7 +38,7 @@ DATABASES = {
 
 # Seams: each names the class that implements a behaviour that changes by tier.
 JOBS_BACKEND = "app.platform.jobs.InlineBackend"
-LOADING_STRATEGY = "app.platform.loading.LazyLoading"
+LOADING_STRATEGY = "app.platform.db.loading.LazyLoading"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 STORAGES = {
@@ -46,7 +46,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # What /readyz checks before a load balancer (or you) may send traffic here.
-READINESS_CHECKS = ["app.platform.health.database"]
+READINESS_CHECKS = ["app.platform.http.health.database"]
 
 # No object store and no CDN yet: the app itself serves uploaded media.
 SERVE_MEDIA = True

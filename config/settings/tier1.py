@@ -52,11 +52,11 @@ DATABASES = {
 # `manage.py migrate indexes zero`) takes them away again, concurrently.
 INSTALLED_APPS = [*INSTALLED_APPS, "app.indexes"]
 
-LOADING_STRATEGY = "app.platform.loading.EagerLoading"
+LOADING_STRATEGY = "app.platform.db.loading.EagerLoading"
 
 # Jobs are written to the outbox (JobRun) in the caller's transaction and published after it
 # commits; `manage.py jobs_relay` (the runner's "relay") sends what that could not.
-JOBS_BACKEND = "app.platform.outbox.OutboxBackend"
+JOBS_BACKEND = "app.platform.jobs.outbox.OutboxBackend"
 JOBS_OUTBOX = {
     # How often the relay looks for committed jobs nobody handed to the broker (it was down).
     "RELAY_SECONDS": 0.5,
@@ -97,7 +97,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 JOBS_RETRY_BACKOFF_SECONDS = env.number("JOBS_RETRY_BACKOFF_SECONDS", 2)
 JOBS_RETRY_BACKOFF_MAX_SECONDS = 600.0
 
-READINESS_CHECKS = [*READINESS_CHECKS, "app.platform.health.broker"]
+READINESS_CHECKS = [*READINESS_CHECKS, "app.platform.http.health.broker"]
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

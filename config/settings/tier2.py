@@ -26,7 +26,7 @@ instead of one, and two app instances behind HAProxy.
 
 from __future__ import annotations
 
-from app.platform.static import cache_headers
+from app.platform.http.static import cache_headers
 from config import env
 from config.settings.tier1 import *  # noqa: F403
 from config.settings.tier1 import DATABASES, MIDDLEWARE, RUNNER_SERVICES, WEB_SERVER
@@ -59,8 +59,8 @@ DATABASES["replica"] = {
 }
 MIGRATION_DATABASE = "direct"
 
-DATABASE_ROUTERS = ["app.platform.routing.PrimaryReplicaRouter"]
-MIDDLEWARE = ["app.platform.routing.ReadYourWritesMiddleware", *MIDDLEWARE]
+DATABASE_ROUTERS = ["app.platform.db.routing.PrimaryReplicaRouter"]
+MIDDLEWARE = ["app.platform.db.routing.ReadYourWritesMiddleware", *MIDDLEWARE]
 REPLICA_ROUTING = {
     "ALIAS": "replica",
     # After a client writes, its reads stay on the primary this long (read-your-writes). A

@@ -33,7 +33,7 @@ def png(size: tuple[int, int] = (800, 600)) -> SimpleUploadedFile:
     return SimpleUploadedFile("photo.png", buffer.getvalue(), content_type="image/png")
 
 
-def confirm_link(message) -> str:  # type: ignore[no-untyped-def]
+def confirm_link(message) -> str:
     return re.search(r"https?://\S+/accounts/signup/confirm/\S+/", message.body).group(0)
 
 

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 JSON = "application/json"
 
 
-def works(client, raw: str) -> bool:  # type: ignore[no-untyped-def]
+def works(client, raw: str) -> bool:
     return client.get("/api/v1/orders", HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 200
 
 

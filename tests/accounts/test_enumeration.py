@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 RECORDER = "tests.platform.test_jobs.RecorderBackend"
 
 
-def ask(client, email: str):  # type: ignore[no-untyped-def]
+def ask(client, email: str):
     with CaptureQueriesContext(connection) as queries:
         response = client.post(reverse("password_reset"), {"email": email})
     return response, len(queries)

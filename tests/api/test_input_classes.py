@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from app.api.inputs import BIGINT_MAX
-from app.platform.pages import MAX_PAGE
+from app.platform.http.pages import MAX_PAGE
 from app.posts.models import Comment
 from tests.factories import PostFactory, ProductFactory, TeamFactory
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 JSON = "application/json"
 
 
-def assert_error(response, status: int, field: str | None = None) -> None:  # type: ignore[no-untyped-def]
+def assert_error(response, status: int, field: str | None = None) -> None:
     assert response.status_code == status, response.content
     body = response.json()
     assert set(body) == {"detail", "errors"}

@@ -26,7 +26,7 @@ ARGS = [
 
 
 @pytest.fixture(scope="session")
-def web_stack(request):  # type: ignore[no-untyped-def]
+def web_stack(request):
     """The stack the journeys run on: HTTPS through HAProxy (production environment) where the
     tier has a load balancer, else the tier as `make up` runs it."""
     from django.conf import settings
@@ -45,7 +45,7 @@ def trust(ca: Path, home: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def browser(web_stack, tmp_path_factory):  # type: ignore[no-untyped-def]
+def browser(web_stack, tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs it as root, or `sudo apt-get install -y chromium`")
     environ = dict(os.environ)
@@ -82,7 +82,7 @@ def page(browser, web_stack):
     context.close()
 
 
-def fits_the_window(page) -> None:  # type: ignore[no-untyped-def]
+def fits_the_window(page) -> None:
     """Nothing on the page is wider than the window, so it never scrolls sideways."""
     width, window = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert width <= window, f"{page.url} scrolls sideways: {width} px of page in a {window} px window"

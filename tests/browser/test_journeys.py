@@ -24,7 +24,7 @@ _ids = itertools.count(1)
 
 
 @pytest.fixture
-def sign_up(web_stack):  # type: ignore[no-untyped-def]
+def sign_up(web_stack):
     """Sign up as a person does: the form, then the link in the welcome email, which signs you in."""
 
     def sign_up(page: Page, username: str) -> None:
@@ -40,7 +40,7 @@ def sign_up(web_stack):  # type: ignore[no-untyped-def]
     return sign_up
 
 
-def _confirmation_link(stack, address: str, timeout: float = 20) -> str:  # type: ignore[no-untyped-def]
+def _confirmation_link(stack, address: str, timeout: float = 20) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for message in SmtpSink.messages(stack.ctx):

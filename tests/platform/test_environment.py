@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.test import Client, RequestFactory
 
-from app.platform.proxies import TrustedProxyMiddleware
+from app.platform.http.proxies import TrustedProxyMiddleware
 from config.settings.environment import DEVELOPMENT_SECRET_KEY
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from django.core.mail import EmailMessage, get_connection, send_mail
 
-from app.platform import outbound
 from app.platform.models import JobRun
+from app.platform.outbound import http as outbound
 from app.shop.services import order_checkout
 from app.teams.services import team_set_webhook
 from tests.factories import ProductFactory, TeamFactory, UserFactory
@@ -146,7 +146,7 @@ def mail_server(settings: Any, handle: Callable[[socket.socket], None]) -> Itera
             handle(conn)
 
     threading.Thread(target=serve, daemon=True).start()
-    settings.EMAIL_BACKEND = "app.platform.mail.DeadlineEmailBackend"
+    settings.EMAIL_BACKEND = "app.platform.outbound.mail.DeadlineEmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", listener.getsockname()[1]
     settings.EMAIL_DEADLINE_SECONDS = DEADLINE
     try:

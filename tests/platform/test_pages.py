@@ -1,7 +1,7 @@
 import pytest
 
 from app.platform.errors import DomainError
-from app.platform.pages import page_number, paginate
+from app.platform.http.pages import page_number, paginate
 from app.posts.models import Post
 from tests.factories import PostFactory
 

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.checks import run_checks
 from django.test import override_settings
 
-from app.platform.loading import EagerLoading, LazyLoading
+from app.platform.db.loading import EagerLoading, LazyLoading
 from app.platform.seams import seam
 
 DOMAIN_APPS = ["accounts", "teams", "posts", "shop", "analytics", "api", "web"]
@@ -19,7 +19,7 @@ def test_the_setting_swaps_the_strategy_and_back():
     configured = type(seam("LOADING_STRATEGY"))
     assert f"{configured.__module__}.{configured.__name__}" == settings.LOADING_STRATEGY
     for strategy in (LazyLoading, EagerLoading):
-        with override_settings(LOADING_STRATEGY=f"app.platform.loading.{strategy.__name__}"):
+        with override_settings(LOADING_STRATEGY=f"app.platform.db.loading.{strategy.__name__}"):
             assert isinstance(seam("LOADING_STRATEGY"), strategy)
     assert isinstance(seam("LOADING_STRATEGY"), configured)
 
@@ -32,7 +32,7 @@ def test_a_typo_in_a_seam_is_a_system_check_error():
 
 
 def test_a_typo_in_a_readiness_check_is_a_system_check_error():
-    with override_settings(READINESS_CHECKS=["app.platform.health.no_such_check"]):
+    with override_settings(READINESS_CHECKS=["app.platform.http.health.no_such_check"]):
         assert [e.id for e in run_checks() if e.id.startswith("platform.")] == ["platform.E003"]
 
 

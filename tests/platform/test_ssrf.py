@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from app.platform import outbound
 from app.platform.errors import DomainError
+from app.platform.outbound import http as outbound
 from app.teams.services import team_set_webhook
 from tests.factories import TeamFactory
 from tests.webhook_receiver import start_receiver

@@ -19,7 +19,7 @@ from tests.factories import ProductFactory, UserFactory
 JSON = "application/json"
 
 
-def in_threads(count: int, work) -> list:  # type: ignore[no-untyped-def]
+def in_threads(count: int, work) -> list:
     results: list = []
     barrier = threading.Barrier(count)
 

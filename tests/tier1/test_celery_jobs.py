@@ -11,7 +11,7 @@ from django.core import mail
 from django.db import transaction
 
 from app.accounts.services import user_sign_up
-from app.platform.celery_jobs import run_job
+from app.platform.jobs.celery_tasks import run_job
 from app.platform.models import JobRun
 from app.runner import processes
 from app.shop.services import order_checkout
@@ -29,7 +29,7 @@ def run_of(name: str) -> JobRun | None:
     return JobRun.objects.filter(name=name).first()
 
 
-def webhook_order(receiver_url: str):  # type: ignore[no-untyped-def]
+def webhook_order(receiver_url: str):
     owner = UserFactory()
     team = team_set_webhook(actor=owner, team=TeamFactory(owner=owner), url=receiver_url)
     return order_checkout(user=UserFactory(), product_id=ProductFactory(team=team).pk, quantity=1)

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from app.platform import outbox
-from app.platform.celery_jobs import publish
+from app.platform.jobs.celery_tasks import publish
 from app.platform.models import JobRun
 from app.runner import processes
 from app.shop.jobs import send_order_confirmation

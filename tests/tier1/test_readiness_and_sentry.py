@@ -43,11 +43,11 @@ def test_readyz_is_503_while_the_broker_is_down_and_recovers(client, own_redis):
 class Captured(Transport):
     """Keeps envelopes in memory: a local transport, no network."""
 
-    def __init__(self, options=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, options=None) -> None:
         super().__init__(options)
         self.envelopes: list = []
 
-    def capture_envelope(self, envelope) -> None:  # type: ignore[no-untyped-def]
+    def capture_envelope(self, envelope) -> None:
         self.envelopes.append(envelope)
 
 

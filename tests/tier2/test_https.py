@@ -18,16 +18,16 @@ pytestmark = pytest.mark.stack
 HSTS = "max-age=63072000; includeSubDomains; preload"
 
 
-def trusting_ca(stack) -> ssl.SSLContext:  # type: ignore[no-untyped-def]
+def trusting_ca(stack) -> ssl.SSLContext:
     """A client that trusts the runner's CA and nothing else."""
     return ssl.create_default_context(cafile=str(LoadBalancer.tls_files(stack.ctx).ca_certificate))
 
 
-def https(stack) -> httpx.Client:  # type: ignore[no-untyped-def]
+def https(stack) -> httpx.Client:
     return httpx.Client(base_url=stack.https_url(), verify=trusting_ca(stack), timeout=10)
 
 
-def instance_url(stack, path: str = "") -> str:  # type: ignore[no-untyped-def]
+def instance_url(stack, path: str = "") -> str:
     first = stack.service(Web).instances(stack.ctx)[0]
     return f"http://127.0.0.1:{first.port(stack.ctx)}/{path}"
 

@@ -17,7 +17,7 @@ from app.runner.units.web import Web
 pytestmark = pytest.mark.stack
 
 
-def _parts(stack) -> tuple[LoadBalancer, Web]:  # type: ignore[no-untyped-def]
+def _parts(stack) -> tuple[LoadBalancer, Web]:
     return stack.service(LoadBalancer), stack.service(Web)
 
 

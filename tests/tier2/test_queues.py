@@ -11,8 +11,8 @@ from django.core.management import call_command
 
 from app.accounts.jobs import deliver_email
 from app.analytics.jobs import record_page_view
-from app.platform.celery_jobs import publish
-from app.platform.queues import queue_depths
+from app.platform.jobs.celery_tasks import publish
+from app.platform.jobs.queues import queue_depths
 from tests.factories import UserFactory
 from tests.tier1.conftest import eventually, mails
 

@@ -19,8 +19,8 @@ import pytest
 from django.db import connections, router, transaction
 from django.test import Client
 
-from app.platform import replica_health
-from app.platform.routing import PIN_COOKIE, primary
+from app.platform.db import replica_health
+from app.platform.db.routing import PIN_COOKIE, primary
 from app.posts.models import Post
 from tests.factories import PostFactory, UserFactory
 from tests.tier1.conftest import eventually
@@ -28,11 +28,11 @@ from tests.tier1.conftest import eventually
 JSON = "application/json"
 
 
-def _dsn(stack, server: str) -> str:  # type: ignore[no-untyped-def]
+def _dsn(stack, server: str) -> str:
     return stack.service(server).dsn(stack.ctx, "postgres")
 
 
-def caught_up(stack) -> None:  # type: ignore[no-untyped-def]
+def caught_up(stack) -> None:
     """Wait until the standby has replayed everything the primary has written so far."""
     with psycopg.connect(_dsn(stack, "postgres"), autocommit=True) as primary_db:
         target = primary_db.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
@@ -44,7 +44,7 @@ def caught_up(stack) -> None:  # type: ignore[no-untyped-def]
 
 
 @contextmanager
-def replay_paused(stack) -> Iterator[None]:  # type: ignore[no-untyped-def]
+def replay_paused(stack) -> Iterator[None]:
     """The standby keeps receiving WAL but stops applying it, so it falls behind on purpose."""
     caught_up(stack)
     with psycopg.connect(_dsn(stack, "replica"), autocommit=True) as standby:
@@ -63,7 +63,7 @@ def _fresh_replica_marks() -> Iterator[None]:
     replica_health.reset()
 
 
-def in_new_context(func, *args):  # type: ignore[no-untyped-def]
+def in_new_context(func, *args):
     """Run ``func`` as a new request would: no pin, no earlier write in this thread."""
     return contextvars.Context().run(func, *args)
 
@@ -106,7 +106,7 @@ def test_migrations_never_run_on_the_replica():
     assert router.allow_migrate_model("default", Post) is True
 
 
-def _token_client(user) -> tuple[Client, dict[str, str]]:  # type: ignore[no-untyped-def]
+def _token_client(user) -> tuple[Client, dict[str, str]]:
     from app.accounts.services import api_token_create
 
     return Client(), {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(user=user, name='t')[1]}"}

@@ -11,7 +11,7 @@ from app.web.charts import HEIGHT, WIDTH, Point, bar_chart, compact, nice_step
 from tests.factories import OrderFactory, TeamFactory, UserFactory
 
 
-def chart(values: list):  # type: ignore[no-untyped-def]
+def chart(values: list):
     points = [Point(value=v, label=f"Jun {i + 1}", tooltip=f"day {i + 1}: {v}") for i, v in enumerate(values)]
     return bar_chart(points, title="t", summary="s", tick_label=compact, value_label=str)
 

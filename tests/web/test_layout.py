@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 TEMPLATES = Path(__file__).resolve().parents[2] / "app" / "web" / "templates"
 
 
-def title(response) -> str:  # type: ignore[no-untyped-def]
+def title(response) -> str:
     found = re.search(r"<title>(.*?)</title>", response.content.decode(), re.S)
     assert found, "the page has no <title>"
     return found.group(1).strip()

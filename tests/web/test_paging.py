@@ -13,7 +13,7 @@ NEVER_EMPTY_ON_PAGE_TWO = ["Nothing published yet", "No orders yet", "Nothing fo
 
 
 @pytest.fixture
-def lists():  # type: ignore[no-untyped-def]
+def lists():
     """One row in every list, so only the first page has any."""
     team = TeamFactory()
     PostFactory(team=team)

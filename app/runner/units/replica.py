@@ -4,7 +4,7 @@ The standby is made the way PostgreSQL's documentation describes (``pg_basebacku
 a base backup of the primary plus ``standby.signal`` and ``primary_conninfo``, and a
 physical replication slot (``-C -S``) so the primary keeps the WAL the standby has not
 yet received, however far behind it falls. It serves read-only queries (hot standby) on
-its own port; the app's router decides which reads go there (app/platform/routing.py).
+its own port; the app's router decides which reads go there (app/platform/db/routing.py).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from app.platform.datamove import TargetNotEmpty, attach_source, move
+from app.platform.db.datamove import TargetNotEmpty, attach_source, move
 
 
 class Command(BaseCommand):

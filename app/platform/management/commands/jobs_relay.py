@@ -8,9 +8,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from app.platform.broker import broker_client
-from app.platform.outbox import Relay, job_queues
-from app.platform.queues import oldest_enqueued_at
+from app.platform.jobs.broker import broker_client
+from app.platform.jobs.outbox import Relay, job_queues
+from app.platform.jobs.queues import oldest_enqueued_at
 
 
 class Command(BaseCommand):

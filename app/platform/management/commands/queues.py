@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from app.platform.queues import queue_depths
+from app.platform.jobs.queues import queue_depths
 
 
 class Command(BaseCommand):
@@ -23,7 +23,7 @@ class Command(BaseCommand):
             flag = "  BACKING UP" if d.backing_up else ""
             self.stdout.write(f"{d.queue:<10} {d.depth:>8} {d.oldest_age_seconds:>11.1f}{flag}")
         if settings.JOBS_OUTBOX:
-            from app.platform.outbox import backlog
+            from app.platform.jobs.outbox import backlog
 
             held = backlog()
             self.stdout.write(

@@ -3,7 +3,7 @@
 Domain code declares a job with ``@job(queue=...)`` and calls ``enqueue(job, **ids)``.
 The backend named by ``settings.JOBS_BACKEND`` decides what that means, and domain code
 never learns which: tier0's ``InlineBackend`` runs the job right after the surrounding
-transaction commits, inside the request; from tier1 ``app.platform.outbox.OutboxBackend``
+transaction commits, inside the request; from tier1 ``app.platform.jobs.outbox.OutboxBackend``
 writes the job down in that same transaction and hands it to Celery workers once it has
 committed, so a rolled-back checkout sends nothing and a committed one is never lost.
 
@@ -31,7 +31,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from app.platform.routing import primary
+from app.platform.db.routing import primary
 from app.platform.seams import seam
 
 logger = logging.getLogger(__name__)

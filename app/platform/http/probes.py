@@ -14,9 +14,9 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from app.web import views
+from app.platform.http import health
 
-PROBES: dict[str, Callable[[HttpRequest], HttpResponse]] = {"/healthz": views.healthz, "/readyz": views.readyz}
+PROBES: dict[str, Callable[[HttpRequest], HttpResponse]] = {"/healthz": health.healthz, "/readyz": health.readyz}
 
 
 class ProbeMiddleware:

@@ -2,7 +2,7 @@
 
 Celery's Redis transport keeps each queue as a list (``LPUSH`` in, ``BRPOP`` out), so the
 oldest waiting message is the list's last element. Each message carries the time it was
-enqueued in an ``enqueued_at`` header (set by ``app.platform.celery_jobs.publish``). A queue is *backing
+enqueued in an ``enqueued_at`` header (set by ``app.platform.jobs.celery_tasks.publish``). A queue is *backing
 up* when its depth or its oldest job's age passes the thresholds in ``settings.QUEUE_ALERTS``.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 
-from app.platform.broker import broker_client
+from app.platform.jobs.broker import broker_client
 
 
 @dataclass(frozen=True)

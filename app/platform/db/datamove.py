@@ -19,7 +19,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connections, transaction
 from django.db.models import Model
 
-from app.seeding.bulk import bulk_insert, next_id, reset_sequences
+from app.platform.db.bulk import bulk_insert, next_id, reset_sequences
 
 SOURCE = "source"
 #: Filled in by ``migrate`` itself, so their presence does not make a target "non-empty".

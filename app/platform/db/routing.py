@@ -13,7 +13,7 @@ write that has already happened. The router sends a read to the primary instead 
   reads stay on the primary, so the pin holds on any app instance behind the load balancer;
 * code asked for it (``with primary():``, as every job does, because a job usually
   reads what the request that enqueued it has just written);
-* the replica is down or lagging (app/platform/replica_health.py). A read request whose
+* the replica is down or lagging (app/platform/db/replica_health.py). A read request whose
   replica query fails anyway (it died since the last probe) is marked down and run again,
   once, on the primary, so the client gets its page.
 
@@ -33,7 +33,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse
 
-from app.platform import replica_health
+from app.platform.db import replica_health
 
 PRIMARY = "default"
 #: The cookie holding the time (epoch seconds) until which this client's reads stay on the primary.

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connections
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.module_loading import import_string
 
-from app.platform.broker import broker_client
+from app.platform.jobs.broker import broker_client
 
 #: A check that takes longer than this counts as failed: a load balancer polls every second.
 CHECK_TIMEOUT_SECONDS = 1.0
@@ -63,3 +64,34 @@ def run_checks(only: list[str] | None = None) -> list[CheckResult]:
 
 def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
+
+
+# The probes themselves, answered first in the middleware chain (app.platform.http.probes).
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness: the process is up and answering. Touches no database, cache or broker."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: every dependency in ``READINESS_CHECKS`` answers; 503 with the detail if not.
+
+    ``?only=database`` runs just the named checks: a load balancer asks only about what makes
+    this instance unable to serve, not about a shared broker whose outage every instance
+    survives (jobs not sent are kept as ``failed`` to re-send).
+    """
+    only = [name for name in request.GET.get("only", "").split(",") if name]
+    known = check_names()
+    unknown = sorted(set(only) - set(known))
+    if unknown:
+        return JsonResponse(
+            {"detail": f"Unknown check {', '.join(unknown)}; this tier has {', '.join(known)}."}, status=400
+        )
+    results = run_checks(only=only or None)
+    ready = all(result.ok for result in results)
+    body = {
+        "status": "ready" if ready else "unavailable",
+        "checks": {r.name: {"ok": r.ok, "ms": r.ms, **({"error": r.error} if r.error else {})} for r in results},
+    }
+    return JsonResponse(body, status=200 if ready else 503)

@@ -5,7 +5,7 @@ the job's queue. The task acknowledges late (a worker killed mid-job leaves it o
 queue to run again), retries failures with exponential backoff up to the job's
 ``max_retries``, and finally records the delivery as ``failed`` in ``JobRun``.
 
-Which backend sends it is the tier's choice: ``app.platform.outbox.OutboxBackend`` (the
+Which backend sends it is the tier's choice: ``app.platform.jobs.outbox.OutboxBackend`` (the
 default from tier1) writes the job down with the change that causes it first;
 ``PublishOnCommitBackend`` here only publishes after commit.
 """
@@ -19,14 +19,18 @@ from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
-from celery import Task
+from celery import Celery, Task
 from django.conf import settings
 from django.db import transaction
 
 from app.platform.jobs import Call, Job, execute, registry
-from config.celery import app
 
 logger = logging.getLogger(__name__)
+
+#: The Celery application, configured from Django's settings (``CELERY_*``). It lives with the
+#: task it runs; ``config/celery.py`` is only the name the ``celery -A`` command line is given.
+app = Celery("milestones")
+app.config_from_object("django.conf:settings", namespace="CELERY")
 
 #: Seconds past a job's ``timeout`` before the worker kills the attempt outright (less than the
 #: lease's margin, ``jobs.LEASE_MARGIN_SECONDS``).
@@ -65,7 +69,7 @@ def publish(job: Job, kwargs: dict[str, Any], delivery_id: str, *, retry: bool =
         args=[job.name, kwargs, delivery_id],
         queue=job.queue,
         shadow=job.name,
-        # Read back by app.platform.queues: how long the oldest job has waited, and whether a
+        # Read back by app.platform.jobs.queues: how long the oldest job has waited, and whether a
         # delivery sent at some time can still be waiting in its queue.
         headers={"enqueued_at": time.time()},
         soft_time_limit=job.timeout,

@@ -16,7 +16,7 @@ from confusable_homoglyphs import categories, confusables
 from django.utils.text import slugify
 
 from app.platform.errors import DomainError
-from app.platform.text import has_control, has_visible, trim
+from app.platform.inputs.text import has_control, has_visible, trim
 
 
 def clean_name(value: str, *, field: str, what: str = "name") -> str:

@@ -35,8 +35,8 @@ from django.db import connections, router, transaction
 from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 
-from app.platform.celery_jobs import publish
 from app.platform.jobs import Call, registry
+from app.platform.jobs.celery_tasks import publish
 from app.platform.models import JobRun
 
 logger = logging.getLogger(__name__)

@@ -1,0 +1,1 @@
+"""The HTTP edge: health probes, trusted proxies, static file headers, paging."""

@@ -1,0 +1,1 @@
+"""What users send: text normalisation, names and slugs, uploaded images."""

@@ -1,0 +1,1 @@
+"""Talking to the outside under deadlines: webhooks over HTTP (SSRF-checked) and email."""
