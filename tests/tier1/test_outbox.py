@@ -19,7 +19,7 @@ import redis
 from django.conf import settings
 from django.core.management import call_command
 
-from app.platform import outbox
+from app.platform.jobs import outbox
 from app.platform.jobs.celery_tasks import publish
 from app.platform.models import JobRun
 from app.runner import processes
