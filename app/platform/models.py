@@ -26,6 +26,9 @@ class JobRun(models.Model):
     name = models.CharField(max_length=200)
     queue = models.CharField(max_length=50)
     arguments = models.JSONField(default=dict)
+    #: The team whose data the job works on (``app.platform.tenancy``); empty for no team. A plain
+    #: number, not a foreign key: the platform knows no teams, and tier4 keeps jobs on a team's shard.
+    team_id = models.BigIntegerField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from app.accounts.models import User
-from app.platform.db.bulk import bulk_insert, next_id, reset_sequences
+from app.platform.db.bulk import bulk_insert, reserve_ids, reset_sequences
 from app.posts.models import Comment, Post
 from app.seeding import images, text
 from app.shop.models import Order, OrderItem, Product
@@ -116,8 +116,8 @@ def seed(size: SeedSize, *, seed: int = 42, demo: bool = False, using: str = "de
 
 def _users(run: _Run, count: int, *, demo: bool) -> list[int]:
     """People who joined well before any activity (between four months and a year ago)."""
-    first = next_id(User, run.using)
-    user_ids = list(range(first, first + count))
+    user_ids = list(reserve_ids(User, count, run.using))
+    first = user_ids[0] if user_ids else 0
     password, demo_password = make_password(SEEDED_PASSWORD), make_password(DEMO_PASSWORD)
 
     def rows() -> Iterator[tuple]:
@@ -164,8 +164,8 @@ class _Teams:
 
 def _teams(run: _Run, count: int, user_ids: list[int], *, demo: bool) -> _Teams:
     """Teams founded three to four months ago, each with an owner and up to three members."""
-    first = next_id(Team, run.using)
-    team_ids = list(range(first, first + count))
+    team_ids = list(reserve_ids(Team, count, run.using))
+    first = team_ids[0] if team_ids else 0
     names = {tid: "Demo Studio" if demo and tid == first else text.team_name(tid) for tid in team_ids}
     founded = {tid: run.ago(HISTORY_DAYS + 10, HISTORY_DAYS + 30) for tid in team_ids}
     columns = ["id", "name", "slug", "description", "webhook_url", "webhook_secret", "created_at"]
@@ -179,23 +179,23 @@ def _teams(run: _Run, count: int, user_ids: list[int], *, demo: bool) -> _Teams:
         ),
     )
     members: dict[int, list[int]] = {}
-    rows = []
-    member_pk = next_id(Membership, run.using)
+    joined = []
     for index, tid in enumerate(team_ids):
         owner = user_ids[index % len(user_ids)]
         others = run.rng.sample(user_ids, k=min(3, len(user_ids)))
         members[tid] = [owner] + [u for u in dict.fromkeys(others) if u != owner]
         for position, uid in enumerate(members[tid]):
             role = Membership.Role.OWNER if position == 0 else Membership.Role.MEMBER
-            rows.append((member_pk, tid, uid, role, run.db(run.ago(HISTORY_DAYS + 1, HISTORY_DAYS + 10))))
-            member_pk += 1
+            joined.append((tid, uid, role, run.db(run.ago(HISTORY_DAYS + 1, HISTORY_DAYS + 10))))
+    ids = reserve_ids(Membership, len(joined), run.using)
+    rows = [(pk, *row) for pk, row in zip(ids, joined, strict=True)]
     run.insert("memberships", Membership, ["id", "team", "user", "role", "joined_at"], rows)
     return _Teams(names=names, members=members)
 
 
 def _posts(run: _Run, count: int, teams: _Teams) -> list[tuple[int, dt.datetime]]:
     """Posts by a team's members over the last ``HISTORY_DAYS``; each one's id and time, for its comments."""
-    first = next_id(Post, run.using)
+    first = reserve_ids(Post, count, run.using).start
     posted: list[tuple[int, dt.datetime]] = []
     team_ids, members = teams.ids, teams.members
 
@@ -213,7 +213,7 @@ def _posts(run: _Run, count: int, teams: _Teams) -> list[tuple[int, dt.datetime]
 
 def _comments(run: _Run, count: int, posts: list[tuple[int, dt.datetime]], user_ids: list[int]) -> None:
     """Comments on those posts, each written after its post (most within a few days) and never in the future."""
-    first = next_id(Comment, run.using)
+    first = reserve_ids(Comment, count if posts else 0, run.using).start
 
     def rows() -> Iterator[tuple]:
         for cid in range(first, first + (count if posts else 0)):
@@ -236,7 +236,7 @@ class _Listed:
 def _products(run: _Run, count: int, teams: _Teams) -> list[_Listed]:
     """Products listed just before the activity began, dealt round the teams, at a price for
     their kind and with stock a small shop keeps: a few sold out, some running low."""
-    first = next_id(Product, run.using)
+    first = reserve_ids(Product, count if teams.ids else 0, run.using).start
     listed: list[_Listed] = []
     rows = []
     team_ids = teams.ids
@@ -281,7 +281,11 @@ def _stock(rng: random.Random) -> int:
 
 def _orders(run: _Run, count: int, products: list[_Listed], user_ids: list[int]) -> None:
     """Orders of one item each, more of them in recent weeks, in batches with their items."""
-    first_order, first_item = next_id(Order, run.using), next_id(OrderItem, run.using)
+    placed = count if products else 0
+    first_order, first_item = (
+        reserve_ids(Order, placed, run.using).start,
+        reserve_ids(OrderItem, placed, run.using).start,
+    )
     items: list[tuple[int, int, int, int, Decimal]] = []
 
     def orders() -> Iterator[tuple]:

@@ -48,7 +48,7 @@ def product_create(
                 product.image.save(image.name or "product", image, save=False)
             product.save()
             if image is not None:
-                enqueue(jobs.make_product_thumbnail, product_id=product.pk)
+                enqueue(jobs.make_product_thumbnail, product_id=product.pk, team_id=product.team_id)
     except IntegrityError as exc:
         raise DomainError("This team already sells a product with that name.", field="name") from exc
     return product
@@ -108,5 +108,5 @@ def _checkout(*, user: User, product_id: int, quantity: int) -> Order:
         side_effects = [jobs.send_order_confirmation, jobs.generate_invoice_pdf]
         if product.team.webhook_url:
             side_effects.append(jobs.deliver_order_webhook)
-        enqueue_all([(job, {"order_id": order.pk}) for job in side_effects])
+        enqueue_all([(job, {"order_id": order.pk}) for job in side_effects], team_id=order.team_id)
     return order

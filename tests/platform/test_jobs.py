@@ -11,7 +11,7 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from app.platform import jobs
+from app.platform import jobs, tenancy
 from app.platform.jobs import enqueue, execute, job
 from app.platform.models import JobRun
 
@@ -29,6 +29,11 @@ def remember(*, value: int) -> None:
 @job(queue="default")
 def explode(*, value: int) -> None:
     raise RuntimeError(f"boom {value}")
+
+
+@job(queue="default")
+def remember_team(*, value: int) -> None:
+    calls.append({"value": value, "team_id": tenancy.current_team_id()})
 
 
 @pytest.fixture(autouse=True)
@@ -195,3 +200,13 @@ def test_the_queues_command_says_tier0_has_no_queues(capsys):
     with override_settings(CELERY_BROKER_URL=""):
         call_command("queues")
     assert "no queues to watch" in capsys.readouterr().out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_runs_for_the_team_it_was_enqueued_for_and_its_record_says_so():
+    """What tier4's router will read to pick a team's shard: set from enqueue to the job's run."""
+    enqueue(remember_team, value=1, team_id=42)
+    enqueue(remember_team, value=2)
+    assert calls == [{"value": 1, "team_id": 42}, {"value": 2, "team_id": None}]
+    assert sorted(JobRun.objects.values_list("team_id", flat=True), key=str) == [42, None]
+    assert tenancy.current_team_id() is None  # the context ends with the job

@@ -80,6 +80,10 @@ def test_a_webhook_refused_twice_is_delivered_on_the_third_try(workers):
         server.shutdown()
     assert run.attempts == 3
     assert [headers["x-milestones-delivery"] for headers, _ in receiver.deliveries] == [f"order-{order.pk}"] * 3
+    # The team travelled with the job, on its record and in each message the worker ran (retries too).
+    assert run.team_id == order.team_id
+    log = "".join(path.read_text() for path in workers.ctx.log_dir.glob("worker-*.log"))
+    assert log.count(f"job {WEBHOOK} delivery {run.delivery_id} for team {order.team_id}") == 3
 
 
 def test_a_job_that_keeps_failing_ends_failed_and_is_reported_to_sentry(workers, sentry_ingest):

@@ -19,7 +19,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connections, transaction
 from django.db.models import Model
 
-from app.platform.db.bulk import bulk_insert, next_id, reset_sequences
+from app.platform.db.bulk import bulk_insert, first_free_id, reset_sequences
 
 SOURCE = "source"
 #: Filled in by ``migrate`` itself, so their presence does not make a target "non-empty".
@@ -102,7 +102,7 @@ def verify(models: list[type[Model]], *, target: str) -> MoveReport:
             report.problems.append(f"{model._meta.db_table}: the copied rows differ from the source's")
         # Only tables whose ids come from a sequence: a session's key, say, is text.
         sequence_next = _sequence_next(model, target)
-        if sequence_next is not None and sequence_next < (free := next_id(model, target)):
+        if sequence_next is not None and sequence_next < (free := first_free_id(model, target)):
             report.problems.append(
                 f"{model._meta.db_table}: the next id would be {sequence_next}, but {free - 1} is taken"
             )

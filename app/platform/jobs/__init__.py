@@ -31,6 +31,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from app.platform import tenancy
 from app.platform.db.routing import primary
 from app.platform.seams import seam
 
@@ -97,6 +98,8 @@ class Call:
     job: Job
     kwargs: dict[str, Any]
     delivery_id: str
+    #: The team whose data the job works on (``app.platform.tenancy``), ``None`` for no team.
+    team_id: int | None = None
 
 
 class JobsBackend(Protocol):
@@ -107,15 +110,18 @@ class JobsBackend(Protocol):
         """Run these failed deliveries again, under their own delivery ids."""
 
 
-def enqueue(job: Job, *, using: str | None = None, **kwargs: Any) -> str:
-    """Run ``job(**kwargs)`` once the current transaction on ``using`` commits. Returns the delivery id."""
-    return enqueue_all([(job, kwargs)], using=using)[0]
+def enqueue(job: Job, *, using: str | None = None, team_id: int | None = None, **kwargs: Any) -> str:
+    """Run ``job(**kwargs)`` once the current transaction on ``using`` commits, for ``team_id``
+    when the work belongs to a team's data. Returns the delivery id."""
+    return enqueue_all([(job, kwargs)], using=using, team_id=team_id)[0]
 
 
-def enqueue_all(calls: Iterable[tuple[Job, dict[str, Any]]], *, using: str | None = None) -> list[str]:
+def enqueue_all(
+    calls: Iterable[tuple[Job, dict[str, Any]]], *, using: str | None = None, team_id: int | None = None
+) -> list[str]:
     """Several side effects of one change, handed over together: from tier1 that is one write
     to the outbox instead of one per job. Returns their delivery ids, in order."""
-    prepared = [Call(job, kwargs, uuid.uuid4().hex) for job, kwargs in calls]
+    prepared = [Call(job, kwargs, uuid.uuid4().hex, team_id) for job, kwargs in calls]
     for call in prepared:
         json.dumps(call.kwargs)  # fail here, at every tier, on arguments a broker could not carry
     backend: JobsBackend = seam("JOBS_BACKEND")
@@ -124,15 +130,24 @@ def enqueue_all(calls: Iterable[tuple[Job, dict[str, Any]]], *, using: str | Non
 
 
 def execute(
-    name: str, kwargs: dict[str, Any], delivery_id: str, *, final_attempt: bool = True, retry_in: float = 0
+    name: str,
+    kwargs: dict[str, Any],
+    delivery_id: str,
+    *,
+    team_id: int | None = None,
+    final_attempt: bool = True,
+    retry_in: float = 0,
 ) -> None:
     """Run one delivery of a job, its reads on the primary database.
 
     A job usually reads what the request that enqueued it has just written, which a
     replica may not have replayed yet (tier2's router; elsewhere this changes nothing).
     ``retry_in``: when this attempt is not the last, the seconds until the retry falls due.
+    ``team_id``: the team it works for, set as the tenancy context while it runs.
     """
-    with primary():
+    if team_id is not None:
+        logger.info("job %s delivery %s for team %s", name, delivery_id, team_id)
+    with primary(), tenancy.team(team_id):
         _execute(name, kwargs, delivery_id, final_attempt=final_attempt, retry_in=retry_in)
 
 
@@ -191,7 +206,14 @@ def _claim(declared: Job, kwargs: dict[str, Any], delivery_id: str) -> str | Non
         return token
     run, created = runs.get_or_create(
         delivery_id=delivery_id,
-        defaults={"name": declared.name, "queue": declared.queue, "arguments": kwargs, "attempts": 1, **lease},
+        defaults={
+            "name": declared.name,
+            "queue": declared.queue,
+            "arguments": kwargs,
+            "attempts": 1,
+            "team_id": tenancy.current_team_id(),
+            **lease,
+        },
     )
     if created:
         return token
@@ -253,15 +275,16 @@ class InlineBackend:
 
     def enqueue(self, calls: list[Call], using: str | None) -> None:
         for call in calls:
-            transaction.on_commit(partial(self.run, call.job.name, call.kwargs, call.delivery_id), using=using)
+            run = partial(self.run, call.job.name, call.kwargs, call.delivery_id, call.team_id)
+            transaction.on_commit(run, using=using)
 
     def resend(self, runs: Iterable[Any]) -> None:
         for run in runs:
-            self.run(run.name, run.arguments, run.delivery_id)
+            self.run(run.name, run.arguments, run.delivery_id, run.team_id)
 
     @staticmethod
-    def run(name: str, kwargs: dict[str, Any], delivery_id: str) -> None:
+    def run(name: str, kwargs: dict[str, Any], delivery_id: str, team_id: int | None = None) -> None:
         try:
-            execute(name, kwargs, delivery_id)
+            execute(name, kwargs, delivery_id, team_id=team_id)
         except Exception:
             logger.exception("job %s delivery %s failed", name, delivery_id)

@@ -48,8 +48,11 @@ def run_job(self: Task, name: str, kwargs: dict[str, Any], delivery_id: str) -> 
     declared = registry[name]
     final = self.request.retries >= declared.max_retries
     countdown = 0.0 if final else backoff_seconds(self.request.retries)
+    # In a header, not an argument: a worker still on the previous code (a rolling deploy) runs
+    # a message from the new code, and a message from the old code has no team.
+    team_id = (self.request.headers or {}).get("team_id")
     try:
-        execute(name, kwargs, delivery_id, final_attempt=final, retry_in=countdown)
+        execute(name, kwargs, delivery_id, team_id=team_id, final_attempt=final, retry_in=countdown)
     except Exception as exc:
         if final:
             logger.error(
@@ -59,7 +62,9 @@ def run_job(self: Task, name: str, kwargs: dict[str, Any], delivery_id: str) -> 
         raise self.retry(exc=exc, countdown=countdown, max_retries=declared.max_retries) from exc
 
 
-def publish(job: Job, kwargs: dict[str, Any], delivery_id: str, *, retry: bool = True) -> None:
+def publish(
+    job: Job, kwargs: dict[str, Any], delivery_id: str, *, team_id: int | None = None, retry: bool = True
+) -> None:
     """Hand one delivery to the broker, on the job's queue, with the job's time limits.
 
     Raises whatever the broker client raises when it cannot be reached (after Celery's
@@ -71,7 +76,7 @@ def publish(job: Job, kwargs: dict[str, Any], delivery_id: str, *, retry: bool =
         shadow=job.name,
         # Read back by app.platform.jobs.queues: how long the oldest job has waited, and whether a
         # delivery sent at some time can still be waiting in its queue.
-        headers={"enqueued_at": time.time()},
+        headers={"enqueued_at": time.time(), "team_id": team_id},
         soft_time_limit=job.timeout,
         time_limit=job.timeout + HARD_LIMIT_GRACE,
         retry=retry,
@@ -89,18 +94,19 @@ class PublishOnCommitBackend:
 
     def enqueue(self, calls: list[Call], using: str | None) -> None:
         for call in calls:
-            transaction.on_commit(partial(self.send, call.job, call.kwargs, call.delivery_id), using=using)
+            send = partial(self.send, call.job, call.kwargs, call.delivery_id, call.team_id)
+            transaction.on_commit(send, using=using)
 
     def resend(self, runs: Iterable[Any]) -> None:
         for run in runs:
-            self.send(registry[run.name], run.arguments, run.delivery_id)
+            self.send(registry[run.name], run.arguments, run.delivery_id, run.team_id)
 
     @staticmethod
-    def send(job: Job, kwargs: dict[str, Any], delivery_id: str) -> None:
+    def send(job: Job, kwargs: dict[str, Any], delivery_id: str, team_id: int | None = None) -> None:
         from app.platform.models import JobRun
 
         try:
-            publish(job, kwargs, delivery_id)
+            publish(job, kwargs, delivery_id, team_id=team_id)
         except Exception as exc:  # kombu raises OperationalError, redis ConnectionError, …
             logger.error("job %s delivery %s could not be sent: %s", job.name, delivery_id, exc)
             if not job.tracked:  # best effort by design (page views): no record to send again
@@ -111,6 +117,7 @@ class PublishOnCommitBackend:
                     "name": job.name,
                     "queue": job.queue,
                     "arguments": kwargs,
+                    "team_id": team_id,
                     "status": JobRun.Status.FAILED,
                     "last_error": f"not sent, the job queue was unreachable: {exc}"[:2000],
                 },

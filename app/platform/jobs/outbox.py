@@ -78,6 +78,7 @@ class OutboxBackend:
                     name=call.job.name,
                     queue=call.job.queue,
                     arguments=call.kwargs,
+                    team_id=call.team_id,
                     sent_at=now if fast else None,
                     sends=1 if fast else 0,
                     created_at=now,
@@ -124,7 +125,7 @@ def _publish_now(calls: list[Call], alias: str) -> None:
     global _broker_down_until
     for index, call in enumerate(calls):
         try:
-            publish(call.job, call.kwargs, call.delivery_id, retry=False)
+            publish(call.job, call.kwargs, call.delivery_id, team_id=call.team_id, retry=False)
         except Exception as exc:  # kombu OperationalError, redis ConnectionError, OSError, …
             _broker_down_until = time.monotonic() + outbox_settings()["BROKER_BACKOFF_SECONDS"]
             left = [c.delivery_id for c in calls[index:]]
@@ -141,7 +142,7 @@ def _publish_untracked(calls: list[Call]) -> None:
             logger.info("job %s dropped: the broker is down and the job is untracked", call.job.name)
             return
         try:
-            publish(call.job, call.kwargs, call.delivery_id, retry=False)
+            publish(call.job, call.kwargs, call.delivery_id, team_id=call.team_id, retry=False)
         except Exception as exc:
             logger.warning("job %s delivery %s dropped: %s", call.job.name, call.delivery_id, exc)
 
@@ -183,17 +184,19 @@ def _claim_and_publish(candidates: Any, limit: int, *, why: str) -> int:
     now = timezone.now()
     with transaction.atomic():
         claimed = list(
-            candidates.select_for_update(skip_locked=True).values_list("id", "name", "arguments", "delivery_id")[:limit]
+            candidates.select_for_update(skip_locked=True).values_list(
+                "id", "name", "arguments", "delivery_id", "team_id"
+            )[:limit]
         )
         JobRun.objects.filter(id__in=[row[0] for row in claimed]).update(
             status=JobRun.Status.PENDING, sent_at=now, sends=F("sends") + 1, lease_until=None, updated_at=now
         )
-    for index, (_pk, name, arguments, delivery_id) in enumerate(claimed):
+    for index, (_pk, name, arguments, delivery_id, team_id) in enumerate(claimed):
         if name not in registry:
             logger.error("job %s delivery %s names no job this code knows; left as it is", name, delivery_id)
             continue
         try:
-            publish(registry[name], arguments, delivery_id, retry=False)
+            publish(registry[name], arguments, delivery_id, team_id=team_id, retry=False)
         except Exception as exc:
             left = [row[0] for row in claimed[index:]]
             JobRun.objects.filter(id__in=left).update(sent_at=None, sends=F("sends") - 1)
