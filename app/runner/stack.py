@@ -143,6 +143,10 @@ def running_ports(var_dir: Path) -> dict[str, str]:
     return {str(name): str(port) for name, port in ports.items()} if isinstance(ports, dict) else {}
 
 
+#: Ports kept for app instances from WEB_INSTANCE_PORT on, in a private stack.
+INSTANCE_PORTS = 8
+
+
 @contextmanager
 def private_stack(
     tier: str, var_dir: Path, *, only: set[str] | None = None, settings_module: str | None = None, **extra_env: str
@@ -153,9 +157,18 @@ def private_stack(
     (so under the checkout, not a private temporary folder).
     """
     environ = dict(os.environ, MILESTONES_VAR=str(var_dir), **extra_env)
+    # Each port distinct from the others, and app instances 2…N (on the ports after
+    # WEB_INSTANCE_PORT) clear of them too: two random picks can meet.
+    taken = {int(extra_env[name]) for name in project_env.DEFAULT_PORTS if name in extra_env}
     for name in project_env.DEFAULT_PORTS:
-        if name not in extra_env:  # a port the caller chose (to name it in another variable) is kept
-            environ[name] = str(free_port())
+        if name in extra_env:  # a port the caller chose (to name it in another variable) is kept
+            continue
+        width = INSTANCE_PORTS if name == "WEB_INSTANCE_PORT" else 1
+        port = free_port()
+        while taken.intersection(range(port, port + width)):
+            port = free_port()
+        taken.update(range(port, port + width))
+        environ[name] = str(port)
     stack = Stack(tier, environ=environ, settings_module=settings_module)
     stack.up(only=only)
     try:
