@@ -17,12 +17,17 @@ help: ## List the targets
 # build the virtualenv with a sub-make: as two prerequisites, the check and $(STAMP) could run in
 # parallel under `make -j`, while a recipe's lines run in order. Every other target gets
 # python3-venv, if it is missing, from the $(STAMP) rule.
-SYSTEM_PACKAGES := python3 -m app.runner.system_packages
+#
+# As root, the virtualenv is built on the system's /usr/bin/python3, which every account can run:
+# the Celery workers then drop to an unprivileged account (`postgres`), and an interpreter under
+# /root (pyenv's, say) would be out of their reach. Anyone else gets the python3 on their PATH.
+BASE_PYTHON := $(shell if [ "$$(id -u)" = 0 ] && [ -x /usr/bin/python3 ]; then echo /usr/bin/python3; else echo python3; fi)
+SYSTEM_PACKAGES := $(BASE_PYTHON) -m app.runner.system_packages
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(SYSTEM_PACKAGES) venv
 	@echo "Installing the pinned Python packages into $(VENV) (the first time takes a minute or so) …"
-	@test -x $(PY) || python3 -m venv $(VENV)
+	@test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade pip
 	@$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $(STAMP)

@@ -39,10 +39,66 @@ def main() -> None:
         print(json.dumps(flood(int(sys.argv[2]))))
     elif command == "tokens":
         print(json.dumps(tokens(int(sys.argv[2]))))
+    elif command == "page-view-cost":
+        print(json.dumps(page_view_cost(int(sys.argv[2]))))
+    elif command == "page-views":
+        print(json.dumps(page_views()))
+    elif command == "seed-rate":
+        print(json.dumps(seed_rate(int(sys.argv[2]), checked=sys.argv[3] == "checked")))
     elif command == "index-timings":
         print(json.dumps(index_timings(users=int(sys.argv[2]))))
     else:
         raise SystemExit(f"unknown probe {command!r}")
+
+
+def page_view_cost(calls: int) -> dict[str, dict[str, float]]:
+    """Milliseconds one view costs the request, per recorder, measured in alternating blocks of
+    100 calls so that drift on the machine hits both alike: median and 99th percentile."""
+    import statistics
+    import time
+
+    from app.analytics.recorders import BufferedRecorder, JobRecorder, Recorder, View
+
+    recorders: dict[str, Recorder] = {"one job per view": JobRecorder(), "Redis buffer": BufferedRecorder()}
+    timings: dict[str, list[float]] = {name: [] for name in recorders}
+    for _ in range(max(1, calls // 100)):
+        for name, recorder in recorders.items():
+            for _ in range(100):
+                view = View.now(path="/bench", user_id=None, post_id=None)
+                started = time.perf_counter()
+                recorder.record(view)
+                timings[name].append((time.perf_counter() - started) * 1000)
+    return {
+        name: {"median_ms": statistics.median(t), "p99_ms": sorted(t)[int(len(t) * 0.99)]}
+        for name, t in timings.items()
+    }
+
+
+def page_views() -> dict[str, int]:
+    """Views stored, and views still in the buffer."""
+    from app.analytics.models import PageView
+    from app.analytics.recorders import BufferedRecorder
+    from app.platform.seams import seam
+
+    recorder = seam("PAGE_VIEWS")
+    pending = recorder.buffer.pending() if isinstance(recorder, BufferedRecorder) else 0
+    return {"stored": PageView.objects.count(), "pending": pending}
+
+
+def seed_rate(orders: int, *, checked: bool) -> dict[str, float]:
+    """Seed a shop with ``orders`` orders (and users, posts, comments in proportion): rows a second."""
+    import time
+
+    from app.seeding.builders import SeedSize, seed
+
+    size = SeedSize(
+        users=orders // 50, teams=max(1, orders // 2000), posts=orders // 5, comments=orders // 2,
+        products=max(1, orders // 200), orders=orders,
+    )  # fmt: skip
+    started = time.perf_counter()
+    report = seed(size, seed=orders, checked=checked)
+    seconds = time.perf_counter() - started
+    return {"rows": report.total, "seconds": seconds, "rows_per_second": report.total / seconds}
 
 
 def restock(product_id: int) -> int:

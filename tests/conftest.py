@@ -116,6 +116,29 @@ def inline_jobs(settings):
 
 
 @pytest.fixture
+def page_views(db):
+    """The views the pages recorded, read back as the tier stores them: tier0 wrote them
+    already; from tier1 this flushes the Redis buffer as the scheduler's job does. The buffer
+    starts empty (other tests' pages fill it too)."""
+    from app.analytics.jobs import flush_page_views
+    from app.analytics.models import PageView
+    from app.analytics.recorders import BufferedRecorder
+    from app.platform.seams import seam
+
+    recorder = seam("PAGE_VIEWS")
+    if isinstance(recorder, BufferedRecorder):
+        buffer = recorder.buffer
+        buffer.client.delete(buffer.key, buffer.inflight_key, buffer.dropped_key, buffer.lock_key)
+        buffer._dropped, buffer._quiet_until = 0, 0.0  # what an earlier test's outage left in this process
+
+    def stored() -> list[PageView]:
+        flush_page_views()
+        return list(PageView.objects.order_by("id"))
+
+    return stored
+
+
+@pytest.fixture
 def user(db):
     return UserFactory()
 

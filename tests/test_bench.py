@@ -34,7 +34,8 @@ def results(tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize(
-    "scenario", ["floor", "feed-queries", "checkout-latency", "index", "priorities", "pooling", "replica"]
+    "scenario",
+    ["floor", "feed-queries", "checkout-latency", "index", "priorities", "pooling", "replica", "page-views", "seed"],
 )
 def test_each_scenario_writes_json_with_its_ratio_and_a_chart(results: Path, scenario: str):
     data = json.loads((results / f"{scenario}.json").read_text())
@@ -73,11 +74,27 @@ def test_through_the_pooler_no_request_fails_and_postgresql_stays_small(results:
 
 def test_the_replica_serves_reads_and_nobody_misses_their_own_write(results: Path):
     figures = json.loads((results / "replica.json").read_text())["figures"]
-    assert figures["queries"]["replica"]["reads"] > 0
-    assert figures["queries"]["replica"]["writes"] == 0  # a standby cannot write; the router never asks it to
-    assert figures["writes"] > 0
-    assert figures["violations"] == 0
-    assert figures["errors"] == 0
+    assert set(figures) == {"window", "lsn"}  # both read-your-writes rules, side by side
+    for rule in figures.values():
+        assert set(rule) == {"90/10", "95/5"}
+        for run in rule.values():
+            assert run["queries"]["replica"]["reads"] > 0
+            assert run["queries"]["replica"]["writes"] == 0  # a standby cannot write; the router never asks it to
+            assert run["writes"] > 0
+            assert run["violations"] == 0
+            assert run["errors"] == 0
+
+
+def test_the_floor_covers_every_tier_and_page_views_arrive_once_in_batches(results: Path):
+    floor = json.loads((results / "floor.json").read_text())["figures"]
+    assert set(floor["vs_ping"]) == {"tier0", "tier1", "tier2"}
+    assert all(set(paths) == {"ping", "products", "api feed", "html feed"} for paths in floor["vs_ping"].values())
+    views = json.loads((results / "page-views.json").read_text())["figures"]
+    # Every page's view, once: wrk does not count the (at most 8) requests in flight when it stops.
+    assert views["served"] > 0
+    assert views["served"] <= views["stored"] <= views["served"] + 8
+    assert views["inserts"] >= 1
+    assert views["rows"] >= views["stored"]
 
 
 def test_load_is_only_ever_sent_to_this_machine():

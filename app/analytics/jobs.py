@@ -1,22 +1,26 @@
-"""Recording analytics events: the bulk, lowest-priority work."""
+"""Storing page views: the bulk, lowest-priority work."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 from app.platform.jobs import job
 
 
 @job(queue="bulk", tracked=False)
-def record_page_view(*, event_id: str, path: str, user_id: int | None, post_id: int | None, at: str) -> None:
-    """Store one page view; a repeat of the same ``event_id`` is ignored by the unique constraint."""
-    from app.analytics.models import PageView
+def flush_page_views() -> None:
+    """Move the buffered page views into the database (tier1 on; the scheduler runs it every
+    ``JOBS_PERIODIC`` seconds). Idempotent: see ``app.analytics.buffer``."""
+    from app.analytics.recorders import BufferedRecorder
+    from app.platform.seams import seam
 
-    PageView.objects.bulk_create(
-        [
-            PageView(
-                event_id=event_id, path=path, user_id=user_id, post_id=post_id, created_at=dt.datetime.fromisoformat(at)
-            )
-        ],
-        ignore_conflicts=True,
-    )
+    recorder = seam("PAGE_VIEWS")
+    if isinstance(recorder, BufferedRecorder):
+        recorder.buffer.flush()
+
+
+@job(queue="bulk", tracked=False)
+def record_page_view(*, event_id: str, path: str, user_id: int | None, post_id: int | None, at: float) -> None:
+    """Store one page view (``JobRecorder``); a repeat of the same ``event_id`` is ignored."""
+    from app.analytics.recorders import View
+    from app.analytics.store import store_views
+
+    store_views([View(event_id, path, user_id, post_id, at)])

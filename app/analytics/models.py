@@ -8,14 +8,30 @@ from django.utils import timezone
 
 
 class PageView(models.Model):
+    """One view of a page. Its foreign keys are not constrained in the database: views reach it
+    in batches, seconds later, and a view of a post deleted meanwhile is still a view (one
+    row that fails a constraint would fail its whole batch)."""
+
     #: Set by whoever records the view; a redelivered event hits the unique constraint and is dropped.
     event_id = models.CharField(max_length=32, unique=True)
     path = models.CharField(max_length=500)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     post = models.ForeignKey(
-        "posts.Post", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        "posts.Post",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -32,6 +32,7 @@ from app.api.schemas import (
     TokenOut,
     TokensOut,
 )
+from app.api.trusted import built
 from app.platform.errors import DomainError
 from app.posts.selectors import feed_page, post_detail
 from app.posts.services import comment_add
@@ -148,11 +149,11 @@ def revoke_token(request: HttpRequest, token_id: Id) -> Status:
 
 
 @api.get("/feed", response=FeedOut, tags=["posts"])
-def feed(request: HttpRequest, query: Query[PageQuery]) -> dict[str, Any]:
+def feed(request: HttpRequest, query: Query[PageQuery]) -> FeedOut:
     """The public feed, newest first."""
     page = feed_page(page=query.page, page_size=query.page_size)
     page_view_track(request=request)
-    return paged(page)
+    return built(FeedOut, paged(page))
 
 
 @api.get("/posts/{post_id}", response={200: PostDetailOut, 404: ErrorOut}, tags=["posts"])
@@ -186,10 +187,10 @@ def add_comment(request: HttpRequest, post_id: Id, payload: CommentIn) -> Any:
 
 
 @api.get("/products", response=ProductsOut, tags=["shop"])
-def products(request: HttpRequest, query: Query[PageQuery]) -> dict[str, Any]:
+def products(request: HttpRequest, query: Query[PageQuery]) -> ProductsOut:
     """Every product on sale, by name."""
     page = product_list(page=query.page, page_size=query.page_size)
-    return paged(page)
+    return built(ProductsOut, paged(page))
 
 
 @api.post(

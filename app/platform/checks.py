@@ -44,8 +44,11 @@ def check_replica_routing(app_configs: Any = None, **kwargs: Any) -> list[Error]
         errors.append(Error(f"REPLICA_ROUTING names alias {routing['ALIAS']!r}, not in DATABASES.", id="platform.E004"))
     from app.platform.db.replica_health import CONFIRM_SECONDS
 
+    rule = routing.get("READ_YOUR_WRITES", "lsn")
+    if rule not in ("lsn", "window"):
+        errors.append(Error(f"REPLICA_ROUTING['READ_YOUR_WRITES'] is {rule!r}: 'lsn' or 'window'.", id="platform.E008"))
     noticed = float(routing["MAX_LAG_SECONDS"]) + float(routing["CHECK_SECONDS"]) + CONFIRM_SECONDS
-    if float(routing["PIN_SECONDS"]) < noticed:
+    if rule == "window" and float(routing["PIN_SECONDS"]) < noticed:
         errors.append(
             Error(
                 f"REPLICA_ROUTING['PIN_SECONDS'] is shorter than {noticed:g} s, the time it can take to notice a"

@@ -10,7 +10,10 @@ from app.platform.http.pages import Page, paginate
 from app.posts.models import Comment, Post
 from app.teams.models import Team
 
-FEED = Relations(select=("author", "team"), counts=frozenset({"comments"}))
+FEED = Relations(
+    select=("author", "team"),
+    only=("title", "body", "created_at", "comment_count", "author__username", "team__name", "team__slug"),
+)
 DETAIL = Relations(
     select=("author", "team"),
     prefetch=(Prefetch("comments", queryset=Comment.objects.select_related("author")),),
@@ -18,7 +21,7 @@ DETAIL = Relations(
 
 
 def feed_page(*, page: int = 1, page_size: int = 20, team: Team | None = None) -> Page[Post]:
-    """Newest posts first, with author, team and comment count."""
+    """Newest posts first, with author, team and comment count (``Post.comment_count``)."""
     posts = Post.objects.all() if team is None else Post.objects.filter(team=team)
     return paginate(load(posts.order_by("-created_at", "-id"), FEED), page=page, page_size=page_size)
 

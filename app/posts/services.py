@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db import transaction
+
 from app.accounts.models import User
 from app.platform.errors import DomainError, PermissionDenied
 from app.platform.inputs.text import has_visible, trim
@@ -26,4 +28,5 @@ def comment_add(*, author: User, post: Post, body: str) -> Comment:
         raise DomainError("A comment cannot be empty.", field="body")
     if len(body) > COMMENT_MAX_LENGTH:
         raise DomainError(f"A comment is at most {COMMENT_MAX_LENGTH} characters.", field="body")
-    return Comment.objects.create(post=post, author=author, body=body)
+    with transaction.atomic():  # the comment and its post's count (app.posts.counters) together
+        return Comment.objects.create(post=post, author=author, body=body)

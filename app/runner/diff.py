@@ -343,6 +343,8 @@ def services_of(module: ModuleType) -> dict[str, Any]:
             specs[name] = {"instances": 1, **module.WEB_SERVER}
         elif name == "workers":
             specs[name] = [dict(worker) for worker in module.WORKERS]
+        elif name == "scheduler":
+            specs[name] = dict(module.JOBS_PERIODIC)
         else:
             specs[name] = _kind(name)
     return specs
@@ -353,7 +355,14 @@ def _service(name: str, spec: Any) -> str:
         return f"web: {_web_size(spec)}"
     if name == "workers":
         return f"workers (Celery): {_workers_layout(spec)}"
+    if name == "scheduler":
+        return f"scheduler (Celery beat): {_periodic(spec)}"
     return f"{name} ({spec})"
+
+
+def _periodic(periodic: dict[str, float]) -> str:
+    """``flush_page_views every 2s``: each periodic job by its function's name."""
+    return ", ".join(f"{job.rsplit('.', 1)[-1]} every {seconds:g}s" for job, seconds in periodic.items()) or "nothing"
 
 
 def services_lines(before: dict[str, Any], after: dict[str, Any]) -> list[str]:

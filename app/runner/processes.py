@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import pwd
 import signal
 import socket
+import stat
 import subprocess
 import time
 import urllib.error
@@ -27,6 +30,8 @@ def spawn(
     """
     log.parent.mkdir(parents=True, exist_ok=True)
     pidfile.parent.mkdir(parents=True, exist_ok=True)
+    if user:
+        env = {**env, "HOME": pwd.getpwnam(user).pw_dir}
     with log.open("ab") as out:
         process = subprocess.Popen(
             list(command),
@@ -120,6 +125,40 @@ def run_as_needed() -> str | None:
     return "postgres" if os.geteuid() == 0 else None
 
 
+@functools.cache
+def can_run_project(python: str, user: str, base_dir: Path) -> bool:
+    """Whether ``user`` can start ``python`` and import the project, so an app process can drop root.
+
+    A virtualenv built on an interpreter under /root (pyenv's, say) is out of other accounts'
+    reach; the Makefile builds it on /usr/bin/python3 when root, but an older one may remain.
+    """
+    open_to(base_dir, user)
+    try:
+        result = subprocess.run(
+            [python, "-c", "import django, celery, app"],
+            cwd=base_dir,
+            user=user,
+            group=user,
+            extra_groups=[],
+            env={"PATH": "/usr/bin:/bin", "HOME": pwd.getpwnam(user).pw_dir},
+            capture_output=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.returncode == 0
+
+
+def open_to(folder: Path, user: str) -> None:
+    """Let ``user`` read ``folder`` (a checkout: Python lists the folders it imports from) and reach it."""
+    make_traversable(folder.parent, user)
+    info = folder.stat()
+    wanted = stat.S_IROTH | stat.S_IXOTH
+    if info.st_mode & wanted != wanted:
+        folder.chmod(info.st_mode | wanted)
+        print(f"  (made {folder} readable for {user}: the workers run as {user})", flush=True)
+
+
 def make_traversable(folder: Path, user: str) -> None:
     """Let ``user`` reach ``folder``: add search (x) permission for others on each ancestor that lacks it.
 
@@ -127,9 +166,6 @@ def make_traversable(folder: Path, user: str) -> None:
     folder (``mktemp -d`` makes them 0700) is otherwise out of its reach. Search permission
     lets it pass through a folder, not list it.
     """
-    import pwd
-    import stat
-
     uid = pwd.getpwnam(user).pw_uid
     for ancestor in [folder, *folder.parents]:
         info = ancestor.stat()

@@ -11,7 +11,7 @@ from app.runner.units.replica import Replica, ReplicaPgBouncer
 from app.runner.units.setup_steps import CollectStatic, Migrate, SeedDemo
 from app.runner.units.smtp import SmtpSink
 from app.runner.units.web import Web
-from app.runner.units.workers import JobsRelay, Workers
+from app.runner.units.workers import JobsRelay, Scheduler, Workers
 
 SERVICES: dict[str, type[Service]] = {
     cls.name: cls
@@ -27,6 +27,7 @@ SERVICES: dict[str, type[Service]] = {
         SeedDemo,
         Workers,
         JobsRelay,
+        Scheduler,
         Web,
         LoadBalancer,
     )

@@ -1,6 +1,17 @@
 """Every scenario ``make bench`` knows, by the name ``S=`` takes."""
 
-from bench.scenarios import checkout_latency, deploy, feed_queries, floor, index, pooling, priorities, replica
+from bench.scenarios import (
+    checkout_latency,
+    deploy,
+    feed_queries,
+    floor,
+    index,
+    page_views,
+    pooling,
+    priorities,
+    replica,
+    seeding,
+)
 
 SCENARIOS = {
     "floor": floor.run,
@@ -10,5 +21,7 @@ SCENARIOS = {
     "priorities": priorities.run,
     "pooling": pooling.run,
     "replica": replica.run,
+    "page-views": page_views.run,
+    "seed": seeding.run,
     "deploy": deploy.run,
 }

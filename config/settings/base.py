@@ -126,6 +126,9 @@ JOB_QUEUES = ("critical", "default", "bulk")
 QUEUE_ALERTS: dict[str, dict[str, float]] = {}
 # The transactional outbox's timings, where the tier's JOBS_BACKEND is the outbox (tier1 on).
 JOBS_OUTBOX: dict[str, float] = {}
+# Jobs the scheduler (Celery beat, the runner's "scheduler") sends every so many seconds:
+# {"app.module.jobs.name": seconds}. Only untracked (idempotent) jobs: a tick has no delivery id.
+JOBS_PERIODIC: dict[str, float] = {}
 
 # Where a tier reads from a replica: its alias and the router's limits (app.platform.db.routing);
 # empty where there is one database.

@@ -5,8 +5,8 @@ right here, in the request:
 
 * the database is one SQLite file (WAL mode, immediate transactions so concurrent
   checkouts queue instead of failing with "database is locked");
-* jobs (emails, invoice PDFs, webhooks, thumbnails, analytics) run inline, after the
-  transaction commits, inside the request that caused them;
+* jobs (emails, invoice PDFs, webhooks, thumbnails) run inline, after the transaction
+  commits, inside the request that caused them, and each page view is one INSERT;
 * the loading strategy is lazy: the feed really runs one query per post for its
   author and comment count (``make bench S=feed-queries`` shows it growing);
 * no cache, no CDN, no load balancer; WhiteNoise serves static files uncompressed.
@@ -39,6 +39,7 @@ DATABASES = {
 # Seams: each names the class that implements a behaviour that changes by tier.
 JOBS_BACKEND = "app.platform.jobs.InlineBackend"
 LOADING_STRATEGY = "app.platform.db.loading.LazyLoading"
+PAGE_VIEWS = "app.analytics.recorders.InlineRecorder"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 STORAGES = {

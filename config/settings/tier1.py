@@ -15,11 +15,16 @@ What this milestone turns on, on top of tier0:
   causes it, and a relay process sends what the broker never got or lost, so a
   committed order's email, invoice and webhook survive a broker crash; the broker
   keeps an append-only file as well;
+* page views buffered in Redis (one pipelined command in the request) and written in
+  multi-row INSERTs by a periodic job that Celery beat schedules; lossy on purpose:
+  when Redis is down, views are dropped and counted, pages are served
+  (``make bench S=page-views``);
 * error tracking with Sentry (on when ``SENTRY_DSN`` is set);
 * ``/readyz`` also checks the broker;
 * compressed, content-hashed static files.
 
-Needs running: PostgreSQL, Redis, one Celery worker, the outbox relay, gunicorn, the SMTP sink.
+Needs running: PostgreSQL, Redis, one Celery worker, the outbox relay, the scheduler (Celery
+beat), gunicorn, the SMTP sink.
 """
 
 from __future__ import annotations
@@ -97,6 +102,22 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 JOBS_RETRY_BACKOFF_SECONDS = env.number("JOBS_RETRY_BACKOFF_SECONDS", 2)
 JOBS_RETRY_BACKOFF_MAX_SECONDS = 600.0
 
+# Page views: one RPUSH onto a Redis list per view (its own database number, apart from the
+# broker's queues), flushed into PostgreSQL in batches by the scheduler's periodic job.
+PAGE_VIEWS = "app.analytics.recorders.BufferedRecorder"
+PAGE_VIEW_BUFFER = {
+    "URL": env.string("PAGE_VIEW_BUFFER_URL", f"redis://127.0.0.1:{env.port('REDIS_PORT')}/2"),
+    "KEY": "analytics:page-views",
+    # Views per INSERT at most; a flush writes what has piled up since the last one.
+    "BATCH": 5000,
+    # A request waits this long for Redis at worst, then drops the view and leaves Redis alone
+    # for BACKOFF_SECONDS (pages are never held up by analytics).
+    "TIMEOUT_SECONDS": 0.1,
+    "BACKOFF_SECONDS": 5.0,
+}
+CELERY_BEAT_SCHEDULER = "app.platform.jobs.celery_tasks:JobsScheduler"
+JOBS_PERIODIC = {"app.analytics.jobs.flush_page_views": env.number("PAGE_VIEW_FLUSH_SECONDS", 2)}
+
 READINESS_CHECKS = [*READINESS_CHECKS, "app.platform.http.health.broker"]
 
 STORAGES = {
@@ -111,6 +132,17 @@ SENTRY_DSN = env.string("SENTRY_DSN", "")
 SENTRY_ENVIRONMENT = env.string("SENTRY_ENVIRONMENT", ENVIRONMENT)
 SENTRY_TRACES_SAMPLE_RATE = env.number("SENTRY_TRACES_SAMPLE_RATE", 0)
 
-RUNNER_SERVICES = ["postgres", "redis", "smtp", "migrate", "collectstatic", "seed-demo", "workers", "relay", "web"]
+RUNNER_SERVICES = [
+    "postgres",
+    "redis",
+    "smtp",
+    "migrate",
+    "collectstatic",
+    "seed-demo",
+    "workers",
+    "relay",
+    "scheduler",
+    "web",
+]
 WORKERS = [{"name": "all", "queues": list(JOB_QUEUES), "concurrency": 2}]
 WEB_SERVER = {"instances": 1, "workers": 2, "threads": 4}

@@ -7,8 +7,8 @@ What this milestone turns on, on top of tier1:
   ``max_connections = 100``; migrations go straight to PostgreSQL (``direct``);
 * a streaming read replica (a hot standby with a replication slot, behind its own
   PgBouncer) and a router: reads go to the replica, except inside a transaction, for a
-  client that wrote within ``REPLICA_ROUTING["PIN_SECONDS"]`` (read-your-writes), in jobs,
-  and while the replica is down or lagging; it is never migrated;
+  client whose last write the replica has not replayed yet (read-your-writes by WAL
+  position), in jobs, and while the replica is down or lagging; it is never migrated;
 * workers by priority: ``critical`` (password resets, order emails), ``default``
   (webhooks, PDFs, thumbnails) and ``bulk`` (analytics) each have their own worker
   process, so a flood of bulk work cannot delay a password reset
@@ -63,10 +63,13 @@ DATABASE_ROUTERS = ["app.platform.db.routing.PrimaryReplicaRouter"]
 MIDDLEWARE = ["app.platform.db.routing.ReadYourWritesMiddleware", *MIDDLEWARE]
 REPLICA_ROUTING = {
     "ALIAS": "replica",
-    # After a client writes, its reads stay on the primary this long (read-your-writes). A
-    # replica more than MAX_LAG_SECONDS behind is skipped once a probe (every CHECK_SECONDS,
-    # confirmed 0.25 s later) sees it, so a pin longer than the three together means the write
-    # has been replayed, or the replica skipped, by the time the pin ends (a system check insists).
+    # Read-your-writes: "lsn" sends a client that wrote to the replica as soon as the replica has
+    # replayed the primary's WAL position after its write; "window" keeps it on the primary for
+    # PIN_SECONDS whatever the replica has replayed (the older rule, for comparison).
+    "READ_YOUR_WRITES": env.string("REPLICA_READ_YOUR_WRITES", "lsn"),
+    # The "window" rule's pin. A replica more than MAX_LAG_SECONDS behind is skipped once a probe
+    # (every CHECK_SECONDS, confirmed 0.25 s later) sees it, so a pin longer than the three together
+    # means the write has been replayed, or the replica skipped, by the time it ends (a check insists).
     "PIN_SECONDS": env.number("REPLICA_PIN_SECONDS", 1.5),
     "MAX_LAG_SECONDS": env.number("REPLICA_MAX_LAG_SECONDS", 0.5),
     # Each app process probes the replica this often, and retries one found down after RETRY_SECONDS.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import os
+import shutil
+import signal
 import threading
 import time
 import zlib
@@ -16,6 +18,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from app.platform.jobs import outbox
+from app.runner import processes
 from app.runner.processes import free_port
 from app.runner.stack import Stack
 from app.runner.units.smtp import SmtpSink
@@ -91,6 +95,16 @@ def workers(django_db_setup, django_db_blocker, sentry_ingest):
     stack.down(quiet=True)
 
 
+@pytest.fixture
+def scheduler(workers):
+    """Celery beat, sending the tier's periodic jobs, for one test only: its ticks would land in
+    the queues other tests count."""
+    unit = workers.service("scheduler")
+    unit.start(workers.ctx)
+    yield unit
+    unit.stop(workers.ctx)
+
+
 def eventually(probe: Callable[[], object], *, timeout: float = 20, what: str = "condition") -> object:
     """Poll until ``probe()`` is truthy; jobs run in other processes, so tests wait for their effects."""
     deadline = time.monotonic() + timeout
@@ -140,3 +154,41 @@ def drained(workers):
     time.sleep(0.3)
     eventually(idle, timeout=30, what="the workers to finish this test's jobs")
     client.close()
+
+
+@pytest.fixture
+def broker(tier_services):
+    """The tier's own Redis, to crash: SIGKILL, optionally its files wiped, then started again.
+
+    Always running again when the test ends, so later tests find it as they expect.
+    """
+    service = tier_services.service("redis")
+    ctx = tier_services.ctx
+
+    def crash(*, wipe: bool) -> None:
+        pid = processes.read_pid(service.pidfile(ctx))
+        os.kill(pid, signal.SIGKILL)
+        # Its last thread closes the listening socket a moment after the process is reported gone.
+        port = ctx.port("REDIS_PORT")
+        eventually(lambda: not processes.alive(pid) and not processes.port_open(port), what="redis to die")
+        if wipe:  # a broker whose disk was lost, or one that keeps nothing: the outbox alone must do
+            shutil.rmtree(ctx.var_dir / "redis", ignore_errors=True)
+
+    def start() -> None:
+        service.start(ctx)
+
+    yield crash, start
+    if processes.read_pid(service.pidfile(ctx)) is None:
+        service.start(ctx)
+    outbox._broker_down_until = 0.0
+    _page_view_buffer_quiet_until_reset()
+
+
+def _page_view_buffer_quiet_until_reset() -> None:
+    """This process's page-view buffer stops trying Redis for a while after a failure: not past a test."""
+    from app.analytics.recorders import BufferedRecorder
+    from app.platform.seams import seam
+
+    recorder = seam("PAGE_VIEWS")
+    if isinstance(recorder, BufferedRecorder):
+        recorder.buffer._quiet_until = 0.0

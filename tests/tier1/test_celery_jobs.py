@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import pwd
 import signal
 import time
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -140,3 +142,37 @@ def test_the_same_delivery_twice_sends_one_email(workers):
     time.sleep(2)  # long enough for the second message to have been taken and skipped
     assert to_user() == 1
     assert JobRun.objects.get(delivery_id="f" * 32).attempts == 1
+
+
+def _uids(pid: int) -> set[int]:
+    """The real, effective, saved and filesystem uids of a process, from /proc."""
+    for line in (Path("/proc") / str(pid) / "status").read_text().splitlines():
+        if line.startswith("Uid:"):
+            return {int(uid) for uid in line.split()[1:]}
+    raise AssertionError(f"no Uid line for {pid}")
+
+
+def test_workers_and_the_relay_never_run_as_root_and_still_write_media(workers):
+    """Run as root (as CI does), every app process the jobs use drops to ``postgres``; run as
+    anyone else, they run as that account. Either way the invoice a worker renders lands on disk."""
+    expected = pwd.getpwnam("postgres").pw_uid if os.geteuid() == 0 else os.geteuid()
+    leaders = [
+        processes.read_pid(pidfile)
+        for pidfile in workers.ctx.run_dir.glob("*.pid")
+        if pidfile.stem.startswith(("worker-", "relay"))
+    ]
+    assert len(leaders) >= 2
+    assert None not in leaders
+    for pid in leaders + [child for leader in leaders for child in children_of(leader)]:
+        assert _uids(pid) == {expected}, f"process {pid} runs as {_uids(pid)}"
+    for log in workers.ctx.log_dir.glob("worker-*.log"):
+        assert "superuser privileges" not in log.read_text()
+
+    order = order_checkout(user=UserFactory(), product_id=ProductFactory().pk, quantity=1)
+    name = eventually(
+        lambda: type(order).objects.filter(pk=order.pk).exclude(invoice="").values_list("invoice", flat=True).first(),
+        what="the invoice",
+    )
+    invoice = workers.ctx.var_dir / "media" / name
+    assert invoice.read_bytes().startswith(b"%PDF-")
+    assert invoice.stat().st_uid == expected

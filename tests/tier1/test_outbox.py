@@ -7,9 +7,6 @@ and an app process is killed between its commit and its publish.
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -22,7 +19,6 @@ from django.core.management import call_command
 from app.platform.jobs import outbox
 from app.platform.jobs.celery_tasks import publish
 from app.platform.models import JobRun
-from app.runner import processes
 from app.shop.jobs import send_order_confirmation
 from app.shop.models import Order
 from app.shop.services import order_checkout
@@ -34,33 +30,6 @@ from tests.webhook_receiver import start_receiver
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("drained")]
 
 CHECKOUTS = 6
-
-
-@pytest.fixture
-def broker(tier_services):
-    """The tier's own Redis, to crash: SIGKILL, optionally its files wiped, then started again.
-
-    Always running again when the test ends, so later tests find it as they expect.
-    """
-    service = tier_services.service("redis")
-    ctx = tier_services.ctx
-
-    def crash(*, wipe: bool) -> None:
-        pid = processes.read_pid(service.pidfile(ctx))
-        os.kill(pid, signal.SIGKILL)
-        # Its last thread closes the listening socket a moment after the process is reported gone.
-        port = ctx.port("REDIS_PORT")
-        eventually(lambda: not processes.alive(pid) and not processes.port_open(port), what="redis to die")
-        if wipe:  # a broker whose disk was lost, or one that keeps nothing: the outbox alone must do
-            shutil.rmtree(ctx.var_dir / "redis", ignore_errors=True)
-
-    def start() -> None:
-        service.start(ctx)
-
-    yield crash, start
-    if processes.read_pid(service.pidfile(ctx)) is None:
-        service.start(ctx)
-    outbox._broker_down_until = 0.0
 
 
 @pytest.fixture

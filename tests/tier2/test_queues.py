@@ -28,7 +28,7 @@ def broker():
 
 def flood(count: int) -> None:
     for n in range(count):
-        kwargs = {"event_id": f"{n:032d}", "path": "/", "user_id": None, "post_id": None, "at": "2026-01-01T00:00:00"}
+        kwargs = {"event_id": f"{n:032d}", "path": "/", "user_id": None, "post_id": None, "at": 1767225600.0}
         publish(record_page_view, kwargs, f"{n:032x}")
 
 

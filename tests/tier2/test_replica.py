@@ -20,7 +20,7 @@ from django.db import connections, router, transaction
 from django.test import Client
 
 from app.platform.db import replica_health
-from app.platform.db.routing import PIN_COOKIE, primary
+from app.platform.db.routing import LSN_COOKIE, LSN_HEADER, PIN_COOKIE, primary
 from app.posts.models import Post
 from tests.factories import PostFactory, UserFactory
 from tests.tier1.conftest import eventually
@@ -117,25 +117,52 @@ def test_a_writer_reads_its_own_write_while_the_replica_lags(tier_services, sett
     post = PostFactory()
     writer, headers = _token_client(UserFactory())
     writer.get("/api/v1/feed", **headers)  # the token's first use stamps last_used_at (a write)
-    writer.cookies.pop(PIN_COOKIE, None)
+    writer.cookies.pop(LSN_COOKIE, None)
     with replay_paused(tier_services):
         created = writer.post(f"/api/v1/posts/{post.pk}/comments", {"body": "mine"}, content_type=JSON, **headers)
         assert created.status_code == 201, created.content
-        assert PIN_COOKIE in created.cookies
-        # The writer is pinned to the primary and sees its comment …
-        mine = writer.get(f"/api/v1/posts/{post.pk}", **headers).json()
-        assert [c["body"] for c in mine["comments"]] == ["mine"]
-        # … while a reader without the pin is served by the stale replica, which has not replayed it.
+        position = created.headers[LSN_HEADER]
+        assert writer.cookies[LSN_COOKIE].value == position
+        assert writer.cookies[LSN_COOKIE]["httponly"]
+        # The replica has not replayed the writer's position, so the writer reads the primary …
+        mine = writer.get(f"/api/v1/posts/{post.pk}", **headers)
+        assert [c["body"] for c in mine.json()["comments"]] == ["mine"]
+        assert LSN_COOKIE not in mine.cookies  # still needed: kept
+        # … and so does a client without cookies that sends the position back in the header …
+        header_only = Client().get(f"/api/v1/posts/{post.pk}", HTTP_X_PRIMARY_LSN=position)
+        assert [c["body"] for c in header_only.json()["comments"]] == ["mine"]
+        # … while a reader that never wrote is served by the stale replica.
         assert Client().get(f"/api/v1/posts/{post.pk}").json()["comments"] == []
         assert replica_health.report()["replica"]["usable"] is True
-    assert [c["body"] for c in Client().get(f"/api/v1/posts/{post.pk}").json()["comments"]] == ["mine"]
+    # Replayed now: the writer's next read goes to the replica, and the position is dropped.
+    back = writer.get(f"/api/v1/posts/{post.pk}", **headers)
+    assert [c["body"] for c in back.json()["comments"]] == ["mine"]
+    assert back.cookies[LSN_COOKIE].value == ""
+    assert Client().get("/api/v1/feed", HTTP_X_PRIMARY_LSN=position).status_code == 200
+
+
+def test_a_read_carrying_a_replayed_position_goes_to_the_replica():
+    """With a position the replica has passed (or a nonsense one), reads stay on the replica."""
+
+    def routed(position: str | None) -> str:
+        from app.platform.db import routing
+
+        routing._after.set(replica_health.parse_lsn(position))
+        return router.db_for_read(Post)
+
+    assert in_new_context(routed, "0/1") == "replica"
+    assert in_new_context(routed, "FFFFFFFF/FFFFFFFF") == "default"  # far ahead of any replay
+    assert in_new_context(routed, None) == "replica"
+    for nonsense in ("", "12", "/", "0x1/2", "-1/2", "1/2/3", "G/1", "123456789/1"):
+        assert replica_health.parse_lsn(nonsense) is None, nonsense
+    assert replica_health.parse_lsn("16/B374D848") == (0x16 << 32) + 0xB374D848
 
 
 def test_a_write_request_reads_from_the_primary_what_it_is_about_to_change(tier_services, settings):
     settings.REPLICA_ROUTING = {**settings.REPLICA_ROUTING, "MAX_LAG_SECONDS": 3600}  # keep using the stale replica
     writer, headers = _token_client(UserFactory())
     writer.get("/api/v1/feed", **headers)
-    writer.cookies.pop(PIN_COOKIE, None)
+    writer.cookies.pop(LSN_COOKIE, None)
     with replay_paused(tier_services):
         post = PostFactory()  # on the primary only: the replica has not replayed it
         assert Client().get(f"/api/v1/posts/{post.pk}").status_code == 404
@@ -143,12 +170,13 @@ def test_a_write_request_reads_from_the_primary_what_it_is_about_to_change(tier_
         assert created.status_code == 201, created.content
 
 
-def test_the_pin_expires_after_the_window(tier_services, settings):
-    settings.REPLICA_ROUTING = {**settings.REPLICA_ROUTING, "PIN_SECONDS": 0.5}
+def test_the_window_rule_pins_for_the_window(tier_services, settings):
+    settings.REPLICA_ROUTING = {**settings.REPLICA_ROUTING, "READ_YOUR_WRITES": "window", "PIN_SECONDS": 0.5}
     post = PostFactory()
     caught_up(tier_services)
     writer, headers = _token_client(UserFactory())
     assert writer.post(f"/api/v1/posts/{post.pk}/comments", {"body": "x"}, content_type=JSON, **headers).status_code
+    assert LSN_COOKIE not in writer.cookies
     pin = float(writer.cookies[PIN_COOKIE].value)
     assert 0 < pin - time.time() <= 0.5 + 0.001  # the cookie keeps milliseconds
     # A forged far-future pin is capped to the window, so a client cannot keep itself on the primary.
@@ -207,7 +235,11 @@ def test_a_pin_shorter_than_the_time_to_notice_a_stalled_replica_is_refused(sett
 
     assert check_replica_routing() == []
     settings.REPLICA_ROUTING = {**settings.REPLICA_ROUTING, "PIN_SECONDS": 0.5}
+    assert check_replica_routing() == []  # the pin is the "window" rule's alone
+    settings.REPLICA_ROUTING = {**settings.REPLICA_ROUTING, "READ_YOUR_WRITES": "window"}
     assert [error.id for error in check_replica_routing()] == ["platform.E005"]
+    settings.REPLICA_ROUTING = {**settings.REPLICA_ROUTING, "READ_YOUR_WRITES": "eventually"}
+    assert [error.id for error in check_replica_routing()] == ["platform.E008"]
 
 
 @pytest.mark.stack

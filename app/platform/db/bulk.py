@@ -97,6 +97,30 @@ def bulk_insert(
     return count
 
 
+def load_mode(using: str = "default") -> None:
+    """For the rest of the caller's transaction, load rows as ``pg_restore --disable-triggers`` does.
+
+    Each row of a ``COPY`` otherwise queues a foreign-key check per constraint (Django's are
+    deferred to the commit), and those checks, not the copying, were most of a seed's time.
+    ``session_replication_role = replica`` skips them (and every other trigger); it is for
+    writers that guarantee integrity by construction, as the seeder does with ids it reserved
+    itself (``tests/seeding`` verifies every reference afterwards). Only a superuser may set it:
+    anyone else loads with the checks. The commit need not wait for the disk either: a seed
+    lost to a crash is run again. A no-op on SQLite.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("load_mode() lasts for one transaction: call it inside transaction.atomic()")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit = off")
+        cursor.execute("SELECT current_setting('is_superuser') = 'on'")
+        (superuser,) = cursor.fetchone() or (False,)
+        if superuser:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+
+
 def reset_sequences(models: Sequence[type[Model]], using: str = "default") -> None:
     """Move each table's id sequence past the explicit ids we inserted (a no-op on SQLite)."""
     connection = connections[using]

@@ -30,10 +30,12 @@ logger = logging.getLogger("milestones.replica")
 #: Is it a standby; is its WAL receiver streaming from the primary (a standby that lost its
 #: primary has replayed all it received and would otherwise look "0 s behind" forever; a role
 #: without pg_read_all_stats sees the receiver's row but not its status: NULL, not "down");
+#: how far it has replayed (read-your-writes by WAL position compares it with a client's last write);
 #: and how many seconds behind: 0 when it has replayed all it received, else the age of the
 #: last transaction it replayed (which would grow forever on an idle primary otherwise).
 LAG_SQL = """
 SELECT pg_is_in_recovery(),
+       pg_last_wal_replay_lsn()::text,
        (SELECT count(*) FROM pg_stat_wal_receiver) > 0
            AND coalesce((SELECT status FROM pg_stat_wal_receiver), 'streaming') = 'streaming',
        CASE
@@ -53,9 +55,13 @@ class ReplicaState:
     probes: int = 0
     #: The last probe found it too far behind; the next, sooner, confirms or clears that.
     suspect: bool = False
+    #: The furthest WAL position it is known to have replayed (probes and checks only move it on).
+    replayed_lsn: int = 0
     fallbacks: Counter = field(default_factory=Counter)
     probing: threading.Lock = field(default_factory=threading.Lock)
 
+
+HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 #: How soon a probe that found the replica too far behind is repeated to confirm it.
 CONFIRM_SECONDS = 0.25
@@ -87,7 +93,7 @@ def _probe(alias: str, state: ReplicaState) -> None:
     state.probes += 1
     try:
         with psycopg.connect(**_probe_params(alias), autocommit=True) as connection:
-            standby, streaming, lag = connection.execute(LAG_SQL).fetchone() or (False, False, None)
+            standby, replayed, streaming, lag = connection.execute(LAG_SQL).fetchone() or (False, None, False, None)
     except psycopg.Error as exc:
         _mark(alias, state, False, f"down: {_first_line(exc)}", retry_after=limits["RETRY_SECONDS"])
         return
@@ -96,6 +102,7 @@ def _probe(alias: str, state: ReplicaState) -> None:
         _mark(alias, state, False, f"down: the server {problem}", retry_after=limits["RETRY_SECONDS"])
         return
     state.lag_seconds = float(lag or 0)
+    _replayed_to(state, replayed)
     if state.lag_seconds > limits["MAX_LAG_SECONDS"]:
         if not state.suspect:
             # The first WAL after a quiet spell looks "behind" by the whole quiet spell until it
@@ -107,6 +114,43 @@ def _probe(alias: str, state: ReplicaState) -> None:
         _mark(alias, state, False, reason, retry_after=limits["CHECK_SECONDS"])
         return
     _mark(alias, state, True, "", retry_after=limits["CHECK_SECONDS"])
+
+
+def replayed(alias: str, needed: int) -> bool:
+    """Has the replica replayed WAL position ``needed``? The last reading answers when it is far
+    enough; otherwise one ``pg_last_wal_replay_lsn()`` on the replica's own connection does, and
+    moves the reading on for every later request in this process."""
+    from django.db import DatabaseError, connections
+
+    state = _state(alias)
+    if state.replayed_lsn >= needed:
+        return True
+    try:
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT pg_last_wal_replay_lsn()::text")
+            row = cursor.fetchone()
+    except DatabaseError as exc:
+        mark_down(alias, exc)
+        return False
+    _replayed_to(state, row[0] if row else None)
+    return state.replayed_lsn >= needed
+
+
+def _replayed_to(state: ReplicaState, text: str | None) -> None:
+    position = parse_lsn(text)
+    if position is not None:
+        with _lock:
+            state.replayed_lsn = max(state.replayed_lsn, position)
+
+
+def parse_lsn(text: str | None) -> int | None:
+    """``"16/B374D848"`` (PostgreSQL's ``pg_lsn`` text) as a number, or ``None`` when it is not one."""
+    if not text or len(text) > 17:
+        return None
+    high, slash, low = text.partition("/")
+    if not (slash and 0 < len(high) <= 8 and 0 < len(low) <= 8 and set(high + low) <= HEX_DIGITS):
+        return None
+    return (int(high, 16) << 32) + int(low, 16)
 
 
 def _probe_params(alias: str) -> dict[str, Any]:

@@ -20,8 +20,12 @@ from functools import partial
 from typing import Any
 
 from celery import Celery, Task
+from celery.beat import PersistentScheduler
+from celery.signals import before_task_publish
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from app.platform.jobs import Call, Job, execute, registry
 
@@ -81,6 +85,48 @@ def publish(
         time_limit=job.timeout + HARD_LIMIT_GRACE,
         retry=retry,
     )
+
+
+def periodic_schedule(periodic: dict[str, float]) -> dict[str, dict[str, Any]]:
+    """Celery beat's schedule for ``JOBS_PERIODIC``: each job sent as ``run_job`` to its own queue.
+
+    Only untracked jobs: a tick has no delivery id of its own, so a tracked job (run once per
+    delivery) would run on the first tick only. A tick that waits longer than the period in
+    its queue expires, so a backed-up queue never holds a pile of identical ticks.
+    """
+    schedule = {}
+    for name, seconds in periodic.items():
+        declared: Job = import_string(name)
+        if declared.tracked:
+            raise ImproperlyConfigured(f"JOBS_PERIODIC: {name} must be declared @job(tracked=False)")
+        schedule[name] = {
+            "task": run_job.name,
+            "schedule": float(seconds),
+            "args": (declared.name, {}, f"periodic:{declared.name}"),
+            "options": {
+                "queue": declared.queue,
+                "shadow": declared.name,
+                "expires": float(seconds),
+            },
+        }
+    return schedule
+
+
+@before_task_publish.connect
+def _stamp_enqueued_at(headers: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    """Every message says when it was enqueued (``publish`` sets it; beat's ticks get it here),
+    which queue monitoring reads as the age of a queue's oldest job."""
+    if headers is not None and headers.get("enqueued_at") is None:
+        headers["enqueued_at"] = time.time()
+
+
+class JobsScheduler(PersistentScheduler):
+    """Celery beat's scheduler, its schedule read from ``JOBS_PERIODIC`` (``CELERY_BEAT_SCHEDULER``
+    names it). Beat builds it once Celery's Django fix-up has set Django up."""
+
+    def setup_schedule(self) -> None:
+        self.app.conf.beat_schedule = periodic_schedule(settings.JOBS_PERIODIC)
+        super().setup_schedule()
 
 
 class PublishOnCommitBackend:

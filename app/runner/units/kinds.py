@@ -79,9 +79,22 @@ class Daemon(Service):
     stop_group = True
     #: Servers that refuse to run as root (PostgreSQL, PgBouncer) run as ``postgres`` when we are root.
     refuses_root = False
+    #: App processes that should not run as root (Celery warns that a worker running pickled or
+    #: injected code as root owns the machine) drop to the same account, when it can run our Python.
+    drops_root = False
 
     def run_as(self, ctx: Context) -> str | None:
-        return processes.run_as_needed() if self.refuses_root else None
+        user = processes.run_as_needed()
+        if user is None or self.refuses_root:
+            return user
+        if self.drops_root:
+            if processes.can_run_project(ctx.python, user, ctx.base_dir):
+                return user
+            _say_once(
+                f"  (the workers run as root: {user} cannot run {Path(ctx.python).resolve()}; "
+                "`rm -rf .venv && make install` rebuilds the virtualenv on /usr/bin/python3)"
+            )
+        return None
 
     def hand_over(self, ctx: Context, folder: Path, *files: Path) -> None:
         """Give the account it runs as (``postgres`` when we are root) a folder of its own and its files."""
@@ -89,6 +102,14 @@ class Daemon(Service):
         if user:
             processes.make_traversable(folder.parent, user)
             for path in [folder, *files]:
+                shutil.chown(path, user, user)
+
+    def hand_over_tree(self, ctx: Context, folder: Path) -> None:
+        """Like ``hand_over``, for a folder and everything in it (files other processes made as root)."""
+        user = self.run_as(ctx)
+        if user:
+            processes.make_traversable(folder.parent, user)
+            for path in [folder, *folder.rglob("*")]:
                 shutil.chown(path, user, user)
 
     def command(self, ctx: Context) -> list[str]:
@@ -218,3 +239,12 @@ class ReadyOnLogLine(Daemon):
     def status(self, ctx: Context) -> str:
         pid = processes.read_pid(self.pidfile(ctx))
         return "stopped" if pid is None else f"running (pid {pid})"
+
+
+_said: set[str] = set()
+
+
+def _say_once(message: str) -> None:
+    if message not in _said:
+        _said.add(message)
+        print(message, flush=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from app.runner.units.kinds import Context, Daemon, Group, ReadyOnLogLine
 
 
@@ -9,6 +11,7 @@ class Worker(ReadyOnLogLine):
     """One Celery worker process (prefork) for the queues the tier's ``WORKERS`` entry names."""
 
     marker = b" ready."
+    drops_root = True
 
     def __init__(self, name: str, queues: tuple[str, ...], concurrency: int):
         self.name = name
@@ -38,6 +41,13 @@ class Worker(ReadyOnLogLine):
             "--without-heartbeat",
         ]
 
+    def prepare(self, ctx: Context) -> None:
+        """Give the account it runs as the media folder: it writes invoices and thumbnails there."""
+        if self.run_as(ctx):
+            media = ctx.var_dir / "media"  # MEDIA_ROOT, as base settings derive it from the stack's VAR_DIR
+            media.mkdir(parents=True, exist_ok=True)
+            self.hand_over_tree(ctx, media)
+
     def address(self, ctx: Context) -> str:
         return f"queues {', '.join(self.queues)} × {self.concurrency}"
 
@@ -56,9 +66,41 @@ class JobsRelay(ReadyOnLogLine):
 
     name = "relay"
     marker = b"relay: watching the outbox"
+    drops_root = True
 
     def command(self, ctx: Context) -> list[str]:
         return [ctx.python, str(ctx.base_dir / "manage.py"), "jobs_relay"]
 
     def address(self, ctx: Context) -> str:
         return "outbox → broker"
+
+
+class Scheduler(ReadyOnLogLine):
+    """Celery beat: sends the tier's ``JOBS_PERIODIC`` jobs on time (one scheduler per stack)."""
+
+    name = "scheduler"
+    marker = b"beat: Starting"
+    drops_root = True
+
+    def folder(self, ctx: Context) -> Path:
+        return ctx.var_dir / "scheduler"
+
+    def prepare(self, ctx: Context) -> None:
+        """Its own folder for beat's schedule file (when each entry last ran), writable by its account."""
+        self.folder(ctx).mkdir(parents=True, exist_ok=True)
+        self.hand_over_tree(ctx, self.folder(ctx))
+
+    def command(self, ctx: Context) -> list[str]:
+        return [
+            ctx.bin("celery"),
+            "-A",
+            "config.celery",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(self.folder(ctx) / "beat-schedule"),
+        ]
+
+    def address(self, ctx: Context) -> str:
+        return ", ".join(f"{name.rsplit('.', 1)[-1]} every {s:g}s" for name, s in ctx.settings.JOBS_PERIODIC.items())

@@ -1,0 +1,82 @@
+"""page-views: what counting a view costs the request, and how views reach PostgreSQL (tier1).
+
+First, in-process on a tier1 stack, the two ways of recording a view timed side by side in
+alternating blocks: one background job per view (``JobRecorder``: a Celery publish after an
+outbox-less commit hook, what tier1 did before) and the Redis buffer (``BufferedRecorder``).
+Then the API feed under load with the scheduler and a worker flushing as in production:
+every view must arrive once, and each INSERT into ``analytics_pageview`` must carry many of
+them (``pg_stat_statements``: rows over calls).
+"""
+
+from __future__ import annotations
+
+import time
+
+import psycopg
+
+from app.runner.stack import Stack
+from app.runner.units.postgres import Postgres
+from bench import wrk
+from bench.report import Report
+from bench.sql import one
+from bench.stacks import bench_stack, probe
+
+#: Rows per INSERT the issue asks for at steady load, and the request's budget for a view.
+ROWS_PER_INSERT_GOAL = 100
+COST_GOAL_MS = 0.3
+INSERTS = """
+SELECT coalesce(sum(calls), 0), coalesce(sum(rows), 0)
+FROM pg_stat_statements WHERE query ~ '^INSERT INTO "analytics_pageview"'
+"""
+
+
+def run(*, seconds: float, quick: bool = False) -> Report:
+    calls = 500 if quick else 5000
+    with bench_stack("tier1", "page-views") as stack:
+        cost = probe(stack, "page-view-cost", str(calls))
+        dsn = stack.unit(Postgres).dsn(stack.ctx, "milestones")
+        _drain(stack)
+        before = probe(stack, "page-views")["stored"]
+        with psycopg.connect(dsn, autocommit=True) as connection:
+            connection.execute("SELECT pg_stat_statements_reset()")
+        load = wrk.run(stack.url() + "api/v1/feed?page_size=20", seconds=seconds)
+        after = _drain(stack)
+        with psycopg.connect(dsn, autocommit=True) as connection:
+            statements, rows = (int(v) for v in one(connection.execute(INSERTS)))
+    if not load.ok:
+        raise wrk.NoRequests("no feed request completed")
+    views = after["stored"] - before
+    job, buffered = cost["one job per view"], cost["Redis buffer"]
+    per_insert = rows / statements if statements else 0.0
+    return Report(
+        scenario="page-views",
+        columns=["tier1", "median ms", "p99 ms"],
+        rows=[
+            ["a view recorded as one job", job["median_ms"], job["p99_ms"]],
+            ["a view pushed to the Redis buffer", buffered["median_ms"], buffered["p99_ms"]],
+        ],
+        ratio=job["median_ms"] / buffered["median_ms"],
+        ratio_label="one job per view / Redis buffer, the request's cost of one view (median)",
+        notes=[
+            f"{calls} views per recorder, alternating blocks of 100; budget {COST_GOAL_MS} ms: "
+            + ("met" if buffered["median_ms"] <= COST_GOAL_MS else "MISSED"),
+            f"under load (wrk -c8 -t2, {seconds:.0f}s on /api/v1/feed): {load.ok:,} pages served, "
+            f"{views:,} views stored (each once: {'yes' if load.ok <= views <= load.ok + 8 else 'NO'}; wrk does not "
+            "count the ≤ 8 requests in flight when it stops)",
+            f"{statements} INSERTs into analytics_pageview carried {rows:,} rows: {per_insert:,.0f} per INSERT "
+            f"(goal ≥ {ROWS_PER_INSERT_GOAL}: {'met' if per_insert >= ROWS_PER_INSERT_GOAL else 'MISSED'})",
+        ],
+        figures={"cost": cost, "served": load.ok, "stored": views, "inserts": statements, "rows": rows},
+        chart=[("one job per view", job["median_ms"]), ("Redis buffer", buffered["median_ms"])],
+        chart_unit="ms per view (median)",
+    )
+
+
+def _drain(stack: Stack, timeout: float = 60) -> dict[str, int]:
+    """Wait until the scheduler's flushes have emptied the buffer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = probe(stack, "page-views")
+        if not state["pending"] or time.monotonic() > deadline:
+            return state
+        time.sleep(1)
