@@ -24,9 +24,7 @@ FEED_PAGE_SIZE = 20
 def feed(request: HttpRequest) -> HttpResponse:
     page = feed_page(page=page_number(request.GET.get("page")), page_size=FEED_PAGE_SIZE)
     page_view_track(request=request)
-    # Past the last page: a 404 whose page says so and links back to page 1 (_pager.html).
-    status = 404 if page.has_previous and not page.items else 200
-    return render(request, "posts/feed.html", {"page": page}, status=status)
+    return render(request, "posts/feed.html", {"page": page}, status=page.status)
 
 
 @require_http_methods(["GET", "POST"])

@@ -13,6 +13,7 @@ of them lately, as a growing shop's would), each comment after its post.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 import time
 from collections.abc import Iterator
@@ -44,6 +45,8 @@ DAY = 86_400
 AVATAR_SHARE = 0.6
 #: How many of an order's items: mostly one.
 QUANTITIES, QUANTITY_WEIGHTS = (1, 2, 3), (70, 22, 8)
+#: ``random.choices`` sums the weights on every call unless given them summed.
+QUANTITY_CUMULATIVE = tuple(itertools.accumulate(QUANTITY_WEIGHTS))
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,9 @@ def _users(run: _Run, count: int, *, demo: bool) -> list[int]:
     """People who joined well before any activity (between four months and a year ago)."""
     user_ids = list(reserve_ids(User, count, run.using))
     first = user_ids[0] if user_ids else 0
-    password, demo_password = make_password(SEEDED_PASSWORD), make_password(DEMO_PASSWORD)
+    # Hashing is deliberately slow (a quarter of a second each): once per seed, and the demo's only for a demo.
+    password = make_password(SEEDED_PASSWORD)
+    demo_password = make_password(DEMO_PASSWORD) if demo else password
 
     def rows() -> Iterator[tuple]:
         drawn = 0
@@ -300,7 +305,7 @@ def _orders(run: _Run, count: int, products: list[_Listed], user_ids: list[int])
         item_id = first_item
         for oid in range(first_order, first_order + (count if products else 0)):
             product = run.rng.choice(products)
-            quantity = run.rng.choices(QUANTITIES, QUANTITY_WEIGHTS)[0]
+            quantity = run.rng.choices(QUANTITIES, cum_weights=QUANTITY_CUMULATIVE)[0]
             items.append((item_id, oid, product.id, quantity, product.price))
             item_id += 1
             total = product.price * quantity

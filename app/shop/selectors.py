@@ -18,7 +18,10 @@ from app.platform.http.pages import Page, paginate
 from app.shop.models import Order, OrderItem, Product
 from app.teams.models import Team
 
-CATALOGUE = Relations(select=("team",))
+CATALOGUE = Relations(
+    select=("team",),
+    only=("name", "slug", "description", "price", "stock", "thumbnail", "team__name", "team__slug"),
+)
 ORDERS = Relations(select=("team",), prefetch=("items__product",))
 RECENT_ORDERS = Relations(select=("user", "team"), prefetch=("items__product",))
 

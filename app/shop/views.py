@@ -22,9 +22,7 @@ PAGE_SIZE = 20
 
 def catalogue(request: HttpRequest) -> HttpResponse:
     page = product_list(page=page_number(request.GET.get("page")), page_size=PAGE_SIZE)
-    # Past the last page: a 404 whose page says so and links back to page 1 (_pager.html).
-    status = 404 if page.has_previous and not page.items else 200
-    return render(request, "shop/catalogue.html", {"page": page}, status=status)
+    return render(request, "shop/catalogue.html", {"page": page}, status=page.status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -73,9 +71,7 @@ def product_new(request: SignedInRequest, team_slug: str) -> HttpResponse:
 @login_required
 def my_orders(request: SignedInRequest) -> HttpResponse:
     page = orders_for_user(user=request.user, page=page_number(request.GET.get("page")), page_size=PAGE_SIZE)
-    # Past the last page: a 404 whose page says so and links back to page 1 (_pager.html).
-    status = 404 if page.has_previous and not page.items else 200
-    return render(request, "shop/orders.html", {"page": page}, status=status)
+    return render(request, "shop/orders.html", {"page": page}, status=page.status)
 
 
 @login_required

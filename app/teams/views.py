@@ -21,9 +21,7 @@ TEAMS_PAGE_SIZE = 24
 
 def team_list(request: HttpRequest) -> HttpResponse:
     page = teams_page(page=page_number(request.GET.get("page")), page_size=TEAMS_PAGE_SIZE)
-    # Past the last page: a 404 whose page says so and links back to page 1 (_pager.html).
-    status = 404 if page.has_previous and not page.items else 200
-    return render(request, "teams/list.html", {"page": page}, status=status)
+    return render(request, "teams/list.html", {"page": page}, status=page.status)
 
 
 @login_required

@@ -27,6 +27,4 @@ def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "is_member": is_member(user=request.user, team=team),
         "is_owner": is_owner(user=request.user, team=team),
     }
-    # Past the last page: a 404 whose page says so and links back to page 1 (_pager.html).
-    status = 404 if posts.has_previous and not posts.items else 200
-    return render(request, "teams/detail.html", context, status=status)
+    return render(request, "teams/detail.html", context, status=posts.status)

@@ -126,7 +126,7 @@ def _measure(stack: Stack, write_share: float, duration: float, quick: bool) -> 
     # A token's first use stamps last_used_at (a write, then at most once a minute): do it
     # before measuring, as in a steady state.
     for token in tokens:
-        httpx.get(base + "/api/v1/feed", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        httpx.get(base + "/api/v1/auth/tokens", headers={"Authorization": f"Bearer {token}"}, timeout=30)
     time.sleep(1.5)
     servers = {"primary": stack.unit(Postgres), "replica": stack.unit(Replica)}
     dsns = {name: server.dsn(stack.ctx, "milestones") for name, server in servers.items()}

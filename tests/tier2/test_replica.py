@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from django.db import connections, router, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from app.platform.db import replica_health
 from app.platform.db.routing import LSN_COOKIE, LSN_HEADER, PIN_COOKIE, primary
@@ -116,7 +117,7 @@ def test_a_writer_reads_its_own_write_while_the_replica_lags(tier_services, sett
     settings.REPLICA_ROUTING = {**settings.REPLICA_ROUTING, "MAX_LAG_SECONDS": 3600}  # keep using the stale replica
     post = PostFactory()
     writer, headers = _token_client(UserFactory())
-    writer.get("/api/v1/feed", **headers)  # the token's first use stamps last_used_at (a write)
+    writer.get("/api/v1/auth/tokens", **headers)  # the token's first use stamps last_used_at (a write)
     writer.cookies.pop(LSN_COOKIE, None)
     with replay_paused(tier_services):
         created = writer.post(f"/api/v1/posts/{post.pk}/comments", {"body": "mine"}, content_type=JSON, **headers)
@@ -127,7 +128,9 @@ def test_a_writer_reads_its_own_write_while_the_replica_lags(tier_services, sett
         # The replica has not replayed the writer's position, so the writer reads the primary …
         mine = writer.get(f"/api/v1/posts/{post.pk}", **headers)
         assert [c["body"] for c in mine.json()["comments"]] == ["mine"]
-        assert LSN_COOKIE not in mine.cookies  # still needed: kept
+        # Served by the primary, so handed the primary's position now: at least the write's.
+        renewed = replica_health.parse_lsn(mine.cookies[LSN_COOKIE].value)
+        assert renewed >= replica_health.parse_lsn(position)
         # … and so does a client without cookies that sends the position back in the header …
         header_only = Client().get(f"/api/v1/posts/{post.pk}", HTTP_X_PRIMARY_LSN=position)
         assert [c["body"] for c in header_only.json()["comments"]] == ["mine"]
@@ -158,16 +161,40 @@ def test_a_read_carrying_a_replayed_position_goes_to_the_replica():
     assert replica_health.parse_lsn("16/B374D848") == (0x16 << 32) + 0xB374D848
 
 
-def test_a_write_request_reads_from_the_primary_what_it_is_about_to_change(tier_services, settings):
+def test_what_a_client_saw_on_the_primary_it_can_act_on(tier_services, settings):
+    """Causal, not only read-your-writes: a client served by the primary (its own write was not
+    replayed yet) is handed the primary's position, so its next request, a write included,
+    reads at least that much, while everyone else still reads the stale replica."""
     settings.REPLICA_ROUTING = {**settings.REPLICA_ROUTING, "MAX_LAG_SECONDS": 3600}  # keep using the stale replica
+    seen = PostFactory()
     writer, headers = _token_client(UserFactory())
     writer.get("/api/v1/feed", **headers)
-    writer.cookies.pop(LSN_COOKIE, None)
     with replay_paused(tier_services):
-        post = PostFactory()  # on the primary only: the replica has not replayed it
-        assert Client().get(f"/api/v1/posts/{post.pk}").status_code == 404
+        mine = writer.post(f"/api/v1/posts/{seen.pk}/comments", {"body": "first"}, content_type=JSON, **headers)
+        assert mine.status_code == 201
+        fresh = PostFactory()  # someone else's, after the writer's comment: on the primary only
+        assert Client().get(f"/api/v1/posts/{fresh.pk}").status_code == 404  # the replica has not got it
+        shown = writer.get(f"/api/v1/posts/{fresh.pk}", **headers)  # the writer's position sends it to the primary
+        assert shown.status_code == 200
+        assert replica_health.parse_lsn(shown.headers[LSN_HEADER]) > replica_health.parse_lsn(mine.headers[LSN_HEADER])
+        acted = writer.post(f"/api/v1/posts/{fresh.pk}/comments", {"body": "on it"}, content_type=JSON, **headers)
+        assert acted.status_code == 201, acted.content
+
+
+def test_a_write_request_reads_the_replica_until_it_writes(tier_services):
+    """By position, what a write request reads before writing (its token, the post) comes from the
+    replica when the client has nothing unreplayed; the write and what follows go to the primary."""
+    post = PostFactory()
+    writer, headers = _token_client(UserFactory())
+    caught_up(tier_services)  # the token, made in this process, has reached the replica
+    assert writer.get("/api/v1/auth/tokens", **headers).status_code == 200  # its first use stamps it: a write
+    caught_up(tier_services)
+    replica_health._state("replica").replayed_lsn = 2**64  # the last probe saw everything
+    with CaptureQueriesContext(connections["replica"]) as on_replica:
         created = writer.post(f"/api/v1/posts/{post.pk}/comments", {"body": "x"}, content_type=JSON, **headers)
-        assert created.status_code == 201, created.content
+    assert created.status_code == 201
+    assert any('"posts_post"' in q["sql"] for q in on_replica.captured_queries)
+    assert not any(q["sql"].startswith(("INSERT", "UPDATE")) for q in on_replica.captured_queries)
 
 
 def test_the_window_rule_pins_for_the_window(tier_services, settings):

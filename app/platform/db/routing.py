@@ -5,19 +5,22 @@ write that has already happened. The router sends a read to the primary instead 
 
 * it runs inside a transaction (``atomic``): the transaction must see its own writes,
   and a SELECT … FOR UPDATE must lock the rows it will change;
-* the request is not a read (POST, PUT, PATCH, DELETE): what it reads it is about to
-  change, and a stale read there would be written back as a lost update;
+* under the "window" rule, the request is not a read (POST, PUT, PATCH, DELETE);
 * the same request has already written;
-* the client wrote, and the replica has not replayed that write yet (read-your-writes,
-  ``REPLICA_ROUTING["READ_YOUR_WRITES"] = "lsn"``, the default): ``ReadYourWritesMiddleware``
-  answers a request that wrote with the primary's WAL position after it (a cookie, and the
-  ``X-Primary-LSN`` header for API clients, who may send it back in the same header). A read
-  that carries a position uses the replica once the replica has replayed past it: known from
-  the last health probe, else asked of the replica in one cheap query, once per request.
-  Clients that did not write carry nothing and always read the replica. The older rule,
-  ``"window"``, keeps a writer on the primary for ``PIN_SECONDS`` whatever the replica has
-  replayed (``make bench S=replica`` compares the two); either way the state travels with the
-  client, so it holds on any app instance behind the load balancer;
+* the client has seen something the replica has not replayed yet (read-your-writes, and
+  causal reads generally; ``REPLICA_ROUTING["READ_YOUR_WRITES"] = "lsn"``, the default):
+  ``ReadYourWritesMiddleware`` answers a request that wrote, or read from the primary in the
+  replica's stead (it was down, lagging, or behind the client), with
+  the primary's WAL position at its end (a cookie, and the ``X-Primary-LSN`` header for API
+  clients, who may send it back in the same header). A read that carries a position uses the
+  replica once the replica has replayed past it: known from the last health probe, else asked
+  of the replica in one cheap query, once per request. Clients that saw only the replica carry
+  nothing and read the replica. Under this rule a write request reads like any other until
+  it writes (what must be current for a write is read inside its transaction, on the
+  primary). The older rule, ``"window"``, keeps a writer on the primary for ``PIN_SECONDS``
+  whatever the replica has replayed, and every write request's reads too (``make bench
+  S=replica`` compares the two); either way the state travels with the client, so it holds
+  on any app instance behind the load balancer;
 * code asked for it (``with primary():``, as every job does, because a job usually
   reads what the request that enqueued it has just written);
 * the replica is down or lagging (app/platform/db/replica_health.py). A read request whose
@@ -59,6 +62,9 @@ _wrote: ContextVar[bool] = ContextVar("milestones_request_wrote", default=False)
 _after: ContextVar[int | None] = ContextVar("milestones_reads_after", default=None)
 #: Whether the replica has replayed ``_after``: asked once per request, then remembered.
 _replayed: ContextVar[bool | None] = ContextVar("milestones_replica_replayed", default=None)
+#: Whether this request read from the primary in the replica's stead (down, lagging, or behind the
+#: client): it may then have seen what the replica has not.
+_read_primary: ContextVar[bool] = ContextVar("milestones_read_primary", default=False)
 
 
 def replica_alias() -> str:
@@ -82,10 +88,10 @@ class PrimaryReplicaRouter:
         if _pinned.get() or _wrote.get() or connections[PRIMARY].in_atomic_block:
             return PRIMARY
         alias = replica_alias()
-        if not replica_health.usable(alias):
-            return PRIMARY
         needed = _after.get()
-        if needed is not None and not _replica_has_replayed(alias, needed):
+        if not replica_health.usable(alias) or (needed is not None and not _replica_has_replayed(alias, needed)):
+            # Served what the replica may not have: the client must not read older data next.
+            _read_primary.set(True)
             return PRIMARY
         return alias
 
@@ -126,7 +132,9 @@ class ReadYourWritesMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         by_position = settings.REPLICA_ROUTING.get("READ_YOUR_WRITES", "lsn") == "lsn"
-        pinned = request.method not in SAFE_METHODS
+        # By position, a write request reads like any other until it writes: what must be
+        # current for a write is read inside its transaction, which is on the primary anyway.
+        pinned = not by_position and request.method not in SAFE_METHODS
         after, window = None, 0.0
         if by_position:
             after = _position(request)
@@ -134,17 +142,22 @@ class ReadYourWritesMiddleware:
             window = float(settings.REPLICA_ROUTING["PIN_SECONDS"])
             now = time.time()
             pinned = pinned or now < _pinned_until(request, limit=now + window)
-        tokens = (_pinned.set(pinned), _wrote.set(False), _after.set(after), _replayed.set(None))
+        tokens = (
+            _pinned.set(pinned),
+            _wrote.set(False),
+            _after.set(after),
+            _replayed.set(None),
+            _read_primary.set(False),
+        )
         try:
             response = self.get_response(request)
-            wrote, replayed = _wrote.get(), _replayed.get()
+            wrote, replayed, read_primary = _wrote.get(), _replayed.get(), _read_primary.get()
         finally:
-            _pinned.reset(tokens[0])
-            _wrote.reset(tokens[1])
-            _after.reset(tokens[2])
-            _replayed.reset(tokens[3])
-        if wrote and by_position:
-            # Read at the end of the request: its writes are committed by now.
+            for var, token in zip((_pinned, _wrote, _after, _replayed, _read_primary), tokens, strict=True):
+                var.reset(token)  # type: ignore[attr-defined]
+        if by_position and (wrote or read_primary):
+            # The client has now seen the primary as of this moment (its writes are committed by
+            # now): what it reads next must be at least as new, wherever it is read.
             position = _primary_position()
             if position is not None:
                 response[LSN_HEADER] = position

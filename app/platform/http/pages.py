@@ -28,6 +28,17 @@ class Page(Generic[T]):
         return self.number > 1
 
     @property
+    def past_the_end(self) -> bool:
+        """A page after the last one (empty, and not the first): its page answers 404, saying so
+        and linking back to page 1 (``_pager.html``), rather than an empty 200."""
+        return self.has_previous and not self.items
+
+    @property
+    def status(self) -> int:
+        """The HTTP status a page showing this page of rows answers with."""
+        return 404 if self.past_the_end else 200
+
+    @property
     def next_number(self) -> int:
         return self.number + 1
 
