@@ -90,7 +90,7 @@ def test_tier2_folds_a_new_alias_into_one_line_and_verbose_unfolds_it():
     assert "~ DATABASES.default.PORT:" in folded
     assert "(PG_PORT) → " in folded
     assert "(PGBOUNCER_PORT)" in folded
-    assert "+ REPLICA_ROUTING {ALIAS: 'replica', PIN_SECONDS: 1.5," in folded
+    assert "+ REPLICA_ROUTING {ALIAS: 'replica', READ_YOUR_WRITES: 'lsn', PIN_SECONDS: 1.5," in folded
 
     verbose = render("tier1", "tier2", verbose=True)
     replica_keys = [line.strip() for line in verbose.splitlines() if "DATABASES.replica." in line]
