@@ -89,6 +89,8 @@ def test_the_floor_covers_every_tier_and_page_views_arrive_once_in_batches(resul
     floor = json.loads((results / "floor.json").read_text())["figures"]
     assert set(floor["vs_ping"]) == {"tier0", "tier1", "tier2"}
     assert all(set(paths) == {"ping", "products", "api feed", "html feed"} for paths in floor["vs_ping"].values())
+    assert set(floor["profiles"]) == {"api feed", "html feed"}
+    assert all(shares and 0 < sum(shares.values()) <= 1.001 for shares in floor["profiles"].values())
     views = json.loads((results / "page-views.json").read_text())["figures"]
     # Every page's view, once: wrk does not count the (at most 8) requests in flight when it stops.
     assert views["served"] > 0

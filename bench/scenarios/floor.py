@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from bench import wrk
 from bench.report import Report
-from bench.stacks import bench_stack
+from bench.stacks import bench_stack, probe
 
 ROUNDS = 2
 #: A tier0 feed request takes ~100 ms; shorter rounds would end before requests do.
@@ -29,15 +29,27 @@ GOALS = {"products": 0.30, "api feed": 0.20, "html feed": 0.15}
 MEASURED_TIERS = ("tier0", "tier1", "tier2")
 
 
-def measure(tier: str, *, rounds: int, round_seconds: float) -> dict[str, list[wrk.Load]]:
+#: The paths profiled on tier1 after the load, and how many requests each profile takes.
+PROFILED = ("api feed", "html feed")
+PROFILE_REQUESTS = 200
+
+
+def measure(tier: str, *, rounds: int, round_seconds: float, quick: bool) -> tuple[dict, dict]:
+    """Each path's loads on ``tier``'s stack and, on tier1, where a request to each profiled path
+    spends its time (pyinstrument, in-process, after the load so it disturbs nothing)."""
     loads: dict[str, list[wrk.Load]] = {name: [] for name in PATHS}
+    profiles: dict[str, dict[str, float]] = {}
     with bench_stack(tier, f"floor-{tier}") as stack:
         for path in PATHS.values():  # warm-up: templates compiled, connections open, caches filled
             wrk.run(stack.url() + path, seconds=1)
         for _ in range(rounds):
             for name, path in PATHS.items():
                 loads[name].append(wrk.run(stack.url() + path, seconds=round_seconds))
-    return loads
+        if tier == "tier1":
+            for name in PROFILED:
+                requests = PROFILE_REQUESTS // 10 if quick else PROFILE_REQUESTS
+                profiles[name] = probe(stack, "profile", "/" + PATHS[name], str(requests))
+    return loads, profiles
 
 
 def run(*, seconds: float, quick: bool = False) -> Report:
@@ -46,8 +58,10 @@ def run(*, seconds: float, quick: bool = False) -> Report:
     rows: list[list[object]] = []
     rps: dict[str, dict[str, float]] = {}
     ratios: dict[str, dict[str, float]] = {}
+    profiles: dict[str, dict[str, float]] = {}
     for tier in MEASURED_TIERS:
-        loads = measure(tier, rounds=rounds, round_seconds=round_seconds)
+        loads, tier_profiles = measure(tier, rounds=rounds, round_seconds=round_seconds, quick=quick)
+        profiles.update(tier_profiles)
         rps[tier] = {}
         for name, path_loads in loads.items():
             requests = sum(load.requests for load in path_loads)
@@ -76,7 +90,11 @@ def run(*, seconds: float, quick: bool = False) -> Report:
         f"wrk -c8 -t2, {rounds} alternating rounds of {round_seconds:.0f}s per path, demo data, uncached",
         "goals at tier1 and tier2: " + ", ".join(f"{name} ≥ {goal:.2f}× /ping" for name, goal in GOALS.items()),
         "every goal met" if not misses else "missed: " + "; ".join(misses),
-        "profile: `py-spy record -o feed.svg -- …` against one instance, or pyinstrument in-process; see the README",
+    ]
+    notes += [
+        f"where a tier1 {name} request spends its time (pyinstrument, innermost Python frame): "
+        + ", ".join(f"{package} {share:.0%}" for package, share in shares.items())
+        for name, shares in profiles.items()
     ]
     worst = min(ratios[tier][name] / goal for tier in ("tier1", "tier2") for name, goal in GOALS.items())
     return Report(
@@ -86,7 +104,7 @@ def run(*, seconds: float, quick: bool = False) -> Report:
         ratio=worst,
         ratio_label="worst tier1/tier2 path's share of /ping over its goal (≥ 1 means every goal met)",
         notes=notes,
-        figures={"rps": rps, "vs_ping": ratios, "goals": GOALS},
+        figures={"rps": rps, "vs_ping": ratios, "goals": GOALS, "profiles": profiles},
         chart=[(f"{tier} {name}", ratios[tier][name]) for tier in MEASURED_TIERS for name in GOALS],
         chart_unit="× /ping",
     )
