@@ -129,7 +129,7 @@ def page_views(db):
     if isinstance(recorder, BufferedRecorder):
         buffer = recorder.buffer
         buffer.client.delete(buffer.key, buffer.inflight_key, buffer.dropped_key, buffer.lock_key)
-        buffer._dropped, buffer._quiet_until = 0, 0.0  # what an earlier test's outage left in this process
+        buffer.reset()  # what an earlier test's outage left in this process
 
     def stored() -> list[PageView]:
         flush_page_views()

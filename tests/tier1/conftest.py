@@ -181,14 +181,14 @@ def broker(tier_services):
     if processes.read_pid(service.pidfile(ctx)) is None:
         service.start(ctx)
     outbox._broker_down_until = 0.0
-    _page_view_buffer_quiet_until_reset()
+    _page_view_buffer_reset()
 
 
-def _page_view_buffer_quiet_until_reset() -> None:
+def _page_view_buffer_reset() -> None:
     """This process's page-view buffer stops trying Redis for a while after a failure: not past a test."""
     from app.analytics.recorders import BufferedRecorder
     from app.platform.seams import seam
 
     recorder = seam("PAGE_VIEWS")
     if isinstance(recorder, BufferedRecorder):
-        recorder.buffer._quiet_until = 0.0
+        recorder.buffer.reset()

@@ -106,11 +106,7 @@ class Daemon(Service):
 
     def hand_over_tree(self, ctx: Context, folder: Path) -> None:
         """Like ``hand_over``, for a folder and everything in it (files other processes made as root)."""
-        user = self.run_as(ctx)
-        if user:
-            processes.make_traversable(folder.parent, user)
-            for path in [folder, *folder.rglob("*")]:
-                shutil.chown(path, user, user)
+        self.hand_over(ctx, folder, *folder.rglob("*"))
 
     def command(self, ctx: Context) -> list[str]:
         raise NotImplementedError
