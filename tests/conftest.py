@@ -100,6 +100,34 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.django_db(*marker.args, **marker.kwargs, databases=aliases), append=False)
 
 
+@pytest.fixture
+def client(client, request):
+    """pytest-django's client; where reads go to a replica, one that has seen what the test wrote.
+
+    A committing test (``transaction=True``) writes with factories, outside any request, so no
+    client carries the WAL position of those writes, and the next request may read a replica
+    that has not replayed them yet. Each request of this client sends the primary's current
+    position in ``X-Primary-LSN``, as a client that had just written would: the router then
+    reads the replica only once it has caught up (``app.platform.db.routing``). Clients made
+    with ``Client()`` stay plain, for the tests of that rule itself.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if not (django_settings.REPLICA_ROUTING and marker and marker.kwargs.get("transaction")):
+        return client
+    from django.db import connections
+
+    send = client.request
+
+    def after_the_tests_writes(**request_meta):
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT pg_current_wal_lsn()::text")
+            request_meta.setdefault("HTTP_X_PRIMARY_LSN", cursor.fetchone()[0])
+        return send(**request_meta)
+
+    client.request = after_the_tests_writes
+    return client
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """PBKDF2's deliberate slowness protects real passwords; in tests it only costs minutes."""
@@ -127,11 +155,14 @@ def page_views(db):
 
     recorder = seam("PAGE_VIEWS")
     if isinstance(recorder, BufferedRecorder):
+        recorder.send_now()  # views earlier tests' pages left queued in this process, out of the way
         buffer = recorder.buffer
         buffer.client.delete(buffer.key, buffer.inflight_key, buffer.dropped_key, buffer.lock_key)
         buffer.reset()  # what an earlier test's outage left in this process
 
     def stored() -> list[PageView]:
+        if isinstance(recorder, BufferedRecorder):
+            recorder.send_now()  # what this process's sender thread would push within SEND_SECONDS
         flush_page_views()
         return list(PageView.objects.order_by("id"))
 

@@ -58,7 +58,8 @@ def test_the_tier1_milestone_reads_off_the_diff():
         "Other",
     ]
     # A replaced alias is one line: what it was, what it is, and how much that touches.
-    (database,) = groups["Database"]
+    database, health_checks = groups["Database"]
+    assert health_checks == "+ DB_HEALTH_CHECK_IDLE_SECONDS = 1.0"
     assert database.startswith("~ DATABASES.default: sqlite3 'var/")
     assert "→ postgresql 'milestones' @ 127.0.0.1:" in database
     assert "(PG_PORT)" in database
@@ -94,7 +95,7 @@ def test_tier2_folds_a_new_alias_into_one_line_and_verbose_unfolds_it():
 
     verbose = render("tier1", "tier2", verbose=True)
     replica_keys = [line.strip() for line in verbose.splitlines() if "DATABASES.replica." in line]
-    assert "+ DATABASES.replica.ENGINE = 'django.db.backends.postgresql'" in replica_keys
+    assert "+ DATABASES.replica.ENGINE = 'app.platform.db.backends.postgresql'" in replica_keys
     assert any(line.endswith("(REPLICA_PGBOUNCER_PORT)") for line in replica_keys)
     assert "+ DATABASES.replica.OPTIONS.connect_timeout = 2" in replica_keys
     assert len(replica_keys) == 11
@@ -106,7 +107,7 @@ def test_verbose_unfolds_namespaces_and_new_dicts_too():
     assert "+ CELERY_BROKER_TRANSPORT_OPTIONS.visibility_timeout = 3600" in text
     assert "+ CELERY_TASK_ACKS_LATE = True" in text
     assert "+ JOBS_OUTBOX.RELAY_SECONDS = 0.5" in text
-    assert "~ DATABASES.default.ENGINE: 'django.db.backends.sqlite3' → 'django.db.backends.postgresql'" in text
+    assert "~ DATABASES.default.ENGINE: 'django.db.backends.sqlite3' → 'app.platform.db.backends.postgresql'" in text
     assert "CELERY_*" not in text
 
 
@@ -155,7 +156,7 @@ def test_every_group_in_the_table_has_a_heading():
 
 def test_the_command_line_takes_verbose_and_two_tiers(capsys):
     assert main(["-v", "tier1", "tier2"]) == 0
-    assert "+ DATABASES.replica.ENGINE = 'django.db.backends.postgresql'" in capsys.readouterr().out
+    assert "+ DATABASES.replica.ENGINE = 'app.platform.db.backends.postgresql'" in capsys.readouterr().out
     assert main(["--verbose", "tier1", "tier1"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "tier1 → tier1: no differences."
 

@@ -1,16 +1,17 @@
 """The page-view buffer (tier1 on): a Redis list the request appends to and a periodic job drains.
 
-The request's cost is one pipelined round trip: ``RPUSH`` of the encoded view, plus the
-count of views dropped since Redis was last reachable, if any. The flush moves up to
+Views arrive here from each process's sender (``app.analytics.sender``): one pipelined
+round trip per batch, ``RPUSH`` of the encoded views plus the count of views dropped since
+Redis was last reachable, if any. The flush moves up to
 ``BATCH`` views from ``<key>`` into ``<key>:inflight`` (one Lua script, atomic), writes them
 with multi-row INSERTs that skip event ids already stored, and only then deletes the
 inflight list. A flush that dies half-way leaves the inflight list for the next one, which
 writes it again; the unique ``event_id`` makes the second write a no-op, so every view is
 counted once. A lock keeps two flushes (two schedulers, a slow one and the next tick) apart.
 
-When Redis does not answer within ``TIMEOUT_SECONDS``, the view is dropped, counted in the
-process, and Redis is left alone for ``BACKOFF_SECONDS``: a dead Redis costs a page nothing,
-and a slow one at most one timeout per process per backoff. The count reaches Redis
+When Redis does not answer within ``TIMEOUT_SECONDS``, the batch is dropped, counted in the
+process, and Redis is left alone for ``BACKOFF_SECONDS``: a dead or slow Redis costs a page
+nothing, since no request waits on it. The count reaches Redis
 (``<key>:dropped``) with the first view pushed after it comes back.
 """
 
@@ -96,29 +97,34 @@ class Buffer:
 
     def push(self, view: View) -> bool:
         """Append ``view``; on a Redis failure drop it and count it. Never raises for Redis."""
+        return self.push_many([view]) == 1
+
+    def push_many(self, views: list[View]) -> int:
+        """Append ``views`` in one ``RPUSH`` (with the drops not yet counted in Redis, if any);
+        on a Redis failure drop them all and count them. Returns how many were appended."""
+        if not views:
+            return 0
         if time.monotonic() < self._quiet_until:
-            self._drop()
-            return False
+            self.drop(len(views))
+            return 0
         with self._mutex:
             carried, self._dropped = self._dropped, 0
         try:
             with self.client.pipeline(transaction=False) as pipe:
-                pipe.rpush(self.key, encode(view))
+                pipe.rpush(self.key, *(encode(view) for view in views))
                 if carried:
                     pipe.incrby(self.dropped_key, carried)
                 pipe.execute()
         except redis.RedisError as exc:
             self._quiet_until = time.monotonic() + self.backoff_seconds
-            with self._mutex:
-                self._dropped += carried
-            self._drop()
+            self.drop(carried + len(views))
             logger.warning("page views: Redis unreachable (%s); dropping views for %.0fs", exc, self.backoff_seconds)
-            return False
-        return True
+            return 0
+        return len(views)
 
-    def _drop(self) -> None:
+    def drop(self, count: int = 1) -> None:
         with self._mutex:
-            self._dropped += 1
+            self._dropped += count
 
     def reset(self) -> None:
         """Try Redis again at once and forget the drops not yet counted there (tests, between

@@ -2,22 +2,23 @@
 
 Analytics are the one thing this product lets itself lose. A page must never wait on, or
 fail because of, the bookkeeping of having been seen; so from tier1 a view costs the request
-one Redis command and reaches PostgreSQL later, in batches (``app.analytics.buffer``).
+an append to a queue in memory and reaches Redis, then PostgreSQL, later and in batches.
 
 * ``InlineRecorder`` (tier0): one INSERT per view, in the request. Simple, and at tier0's
   traffic nobody notices.
 * ``JobRecorder``: one background job per view. What tier1 did before views were buffered;
   kept as the "before" of ``make bench S=page-views``: a Celery publish costs the request
   milliseconds, and every view becomes a worker job and a one-row INSERT on the primary.
-* ``BufferedRecorder`` (tier1 on): ``RPUSH`` onto a Redis list, flushed by a periodic job.
-  When Redis is down the view is dropped and counted, and the page is served as usual.
+* ``BufferedRecorder`` (tier1 on): an append to the process's queue, sent on to a Redis list
+  in batches by a thread, flushed into PostgreSQL by a periodic job. When Redis is down views
+  are dropped and counted, and pages are served as usual.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.utils import timezone
 
@@ -68,12 +69,27 @@ class JobRecorder:
 
 
 class BufferedRecorder:
-    """tier1 on: one pipelined Redis round trip per view; see ``app.analytics.buffer``."""
+    """tier1 on: the view joins this process's queue; a thread pushes the queue to the Redis
+    buffer in one command every ``SEND_SECONDS`` (``app.analytics.sender``), and the scheduler's
+    job moves the buffer into PostgreSQL in batches (``app.analytics.buffer``)."""
 
     def __init__(self) -> None:
+        from django.conf import settings
+
         from app.analytics.buffer import Buffer
+        from app.analytics.sender import Sender
 
         self.buffer = Buffer.from_settings()
+        config: dict[str, Any] = settings.PAGE_VIEW_BUFFER
+        self.sender = Sender(
+            self.buffer,
+            interval_seconds=float(config.get("SEND_SECONDS", 0.1)),
+            queue_limit=int(config.get("QUEUE_LIMIT", 10_000)),
+        )
 
     def record(self, view: View) -> None:
-        self.buffer.push(view)
+        self.sender.add(view)
+
+    def send_now(self) -> int:
+        """Push this process's queued views to Redis now (tests; the thread does it on its own)."""
+        return self.sender.send_now()

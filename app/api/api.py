@@ -17,6 +17,7 @@ from app.analytics.services import page_view_track
 from app.api.auth import signed_in, token_or_session
 from app.api.inputs import Id, IdempotencyKey, Slug
 from app.api.paging import PageQuery, paged
+from app.api.rendering import ORJSONRenderer
 from app.api.schemas import (
     CommentIn,
     CommentOut,
@@ -32,7 +33,7 @@ from app.api.schemas import (
     TokenOut,
     TokensOut,
 )
-from app.api.trusted import built
+from app.api.trusted import respond
 from app.platform.errors import DomainError
 from app.posts.selectors import feed_page, post_detail
 from app.posts.services import comment_add
@@ -67,7 +68,9 @@ class MilestonesAPI(NinjaAPI):
         return schema
 
 
-api = MilestonesAPI(title="Milestones API", version="1", docs_url="/docs", openapi_url="/openapi.json")
+api = MilestonesAPI(
+    title="Milestones API", version="1", docs_url="/docs", openapi_url="/openapi.json", renderer=ORJSONRenderer()
+)
 
 
 #: The ``Idempotency-Key`` request header (see ``checkout``).
@@ -149,11 +152,11 @@ def revoke_token(request: HttpRequest, token_id: Id) -> Status:
 
 
 @api.get("/feed", response=FeedOut, tags=["posts"])
-def feed(request: HttpRequest, query: Query[PageQuery]) -> FeedOut:
+def feed(request: HttpRequest, query: Query[PageQuery]) -> HttpResponse:
     """The public feed, newest first."""
     page = feed_page(page=query.page, page_size=query.page_size)
     page_view_track(request=request)
-    return built(FeedOut, paged(page))
+    return respond(FeedOut, paged(page))
 
 
 @api.get("/posts/{post_id}", response={200: PostDetailOut, 404: ErrorOut}, tags=["posts"])
@@ -187,10 +190,10 @@ def add_comment(request: HttpRequest, post_id: Id, payload: CommentIn) -> Any:
 
 
 @api.get("/products", response=ProductsOut, tags=["shop"])
-def products(request: HttpRequest, query: Query[PageQuery]) -> ProductsOut:
+def products(request: HttpRequest, query: Query[PageQuery]) -> HttpResponse:
     """Every product on sale, by name."""
     page = product_list(page=query.page, page_size=query.page_size)
-    return built(ProductsOut, paged(page))
+    return respond(ProductsOut, paged(page))
 
 
 @api.post(

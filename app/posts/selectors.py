@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 
-from app.platform.db.loading import Relations, load
+from app.platform.db.loading import Relations, load, load_rows
 from app.platform.errors import NotFound
 from app.platform.http.pages import Page, paginate
 from app.posts.models import Comment, Post
@@ -23,7 +23,7 @@ DETAIL = Relations(
 def feed_page(*, page: int = 1, page_size: int = 20, team: Team | None = None) -> Page[Post]:
     """Newest posts first, with author, team and comment count (``Post.comment_count``)."""
     posts = Post.objects.all() if team is None else Post.objects.filter(team=team)
-    return paginate(load(posts.order_by("-created_at", "-id"), FEED), page=page, page_size=page_size)
+    return paginate(load_rows(posts.order_by("-created_at", "-id"), FEED), page=page, page_size=page_size)
 
 
 def post_detail(*, post_id: int) -> Post:

@@ -12,7 +12,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from app.accounts.models import User
-from app.platform.db.loading import Relations, load
+from app.platform.db.loading import Relations, load, load_rows
 from app.platform.errors import NotFound
 from app.platform.http.pages import Page, paginate
 from app.shop.models import Order, OrderItem, Product
@@ -36,7 +36,7 @@ def _money(value: Decimal | float | None) -> Decimal:
 
 def product_list(*, page: int = 1, page_size: int = 20, team: Team | None = None) -> Page[Product]:
     products = Product.objects.all() if team is None else Product.objects.filter(team=team)
-    return paginate(load(products.order_by("name", "id"), CATALOGUE), page=page, page_size=page_size)
+    return paginate(load_rows(products.order_by("name", "id"), CATALOGUE), page=page, page_size=page_size)
 
 
 def product_get(*, team_slug: str, slug: str) -> Product:

@@ -37,14 +37,17 @@ TIER = "tier1"
 
 DATABASES = {
     "default": {
-        "ENGINE": "django.db.backends.postgresql",
+        # Django's PostgreSQL backend, health-checking only connections idle for
+        # DB_HEALTH_CHECK_IDLE_SECONDS (app/platform/db/backends/postgresql/base.py).
+        "ENGINE": "app.platform.db.backends.postgresql",
         "NAME": env.string("PG_DB", "milestones"),
         "USER": env.string("PG_USER", "postgres"),
         "PASSWORD": env.string("PG_PASSWORD", ""),
         "HOST": env.string("PG_HOST", "127.0.0.1"),
         "PORT": env.port("PG_PORT"),
         # Reuse a connection for a minute instead of paying a new one per request (~260 vs
-        # ~2,300 req/s on this machine); check it before reuse so a restarted server is survived.
+        # ~2,300 req/s on this machine); check it before reuse, once idle, so a restarted server
+        # is survived.
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
         # A database that does not answer must fail the request quickly, not hang it.
@@ -52,6 +55,9 @@ DATABASES = {
         "TEST": {"NAME": "test_milestones"},
     }
 }
+
+# A connection used this recently is not pinged before the next request uses it.
+DB_HEALTH_CHECK_IDLE_SECONDS = 1.0
 
 # The milestone's indexes, as migrations of their own app: dropping this line (or
 # `manage.py migrate indexes zero`) takes them away again, concurrently.
@@ -102,16 +108,21 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 JOBS_RETRY_BACKOFF_SECONDS = env.number("JOBS_RETRY_BACKOFF_SECONDS", 2)
 JOBS_RETRY_BACKOFF_MAX_SECONDS = 600.0
 
-# Page views: one RPUSH onto a Redis list per view (its own database number, apart from the
-# broker's queues), flushed into PostgreSQL in batches by the scheduler's periodic job.
+# Page views: queued in the process, sent to a Redis list (its own database number, apart from
+# the broker's queues) by a thread in one command per SEND_SECONDS, flushed into PostgreSQL in
+# batches by the scheduler's periodic job.
 PAGE_VIEWS = "app.analytics.recorders.BufferedRecorder"
 PAGE_VIEW_BUFFER = {
     "URL": env.string("PAGE_VIEW_BUFFER_URL", f"redis://127.0.0.1:{env.port('REDIS_PORT')}/2"),
     "KEY": "analytics:page-views",
     # Views per INSERT at most; a flush writes what has piled up since the last one.
     "BATCH": 5000,
-    # A request waits this long for Redis at worst, then drops the view and leaves Redis alone
-    # for BACKOFF_SECONDS (pages are never held up by analytics).
+    # How often each process's sender thread pushes its queued views, and how many it may hold
+    # (views past that, while Redis is unreachable, are dropped and counted).
+    "SEND_SECONDS": 0.1,
+    "QUEUE_LIMIT": 10_000,
+    # The sender waits this long for Redis at worst, then drops the batch and leaves Redis alone
+    # for BACKOFF_SECONDS (no request ever waits on analytics).
     "TIMEOUT_SECONDS": 0.1,
     "BACKOFF_SECONDS": 5.0,
 }

@@ -1,18 +1,28 @@
-"""Responses built without validation (``app.api.trusted``) are exactly what validation gives."""
+"""Responses written without validation (``app.api.trusted``) are exactly what validation gives."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+from decimal import Decimal
+
 import pytest
-from ninja import Schema
+from ninja import Field, Schema
 
 from app.api.paging import paged
+from app.api.rendering import encode
 from app.api.schemas import ErrorOut, FeedOut, ProductsOut
-from app.api.trusted import built
+from app.api.trusted import respond
 from app.posts.selectors import feed_page
 from app.shop.selectors import product_list
 from tests.factories import CommentFactory, PostFactory, ProductFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def validated(schema: type[Schema], source: object) -> object:
+    """What django-ninja answers for ``source``: validated, dumped, then encoded the same way."""
+    return json.loads(encode(schema.model_validate(source).model_dump()))
 
 
 def test_the_feed_and_products_pages_match_their_validated_form():
@@ -21,13 +31,23 @@ def test_the_feed_and_products_pages_match_their_validated_form():
     ProductFactory.create_batch(3)
     for schema, page in ((FeedOut, feed_page(page=1, page_size=3)), (ProductsOut, product_list(page=1, page_size=2))):
         envelope = paged(page)
-        fast = built(schema, envelope)
-        assert isinstance(fast, schema)
-        assert fast.model_dump(mode="json") == schema.model_validate(envelope).model_dump(mode="json")
+        response = respond(schema, envelope)
+        assert response["Content-Type"] == "application/json"
+        assert json.loads(response.content) == validated(schema, envelope)
+        assert list(json.loads(response.content)) == ["page", "page_size", "has_next", "items"]
 
 
-def test_a_missing_optional_field_takes_its_default_and_a_computed_one_is_refused():
-    assert built(ErrorOut, {"detail": "no"}).model_dump() == {"detail": "no", "errors": {}}
+def test_dates_and_decimals_read_as_django_writes_them():
+    moment = dt.datetime(2026, 11, 28, 19, 36, 34, 312029, tzinfo=dt.UTC)
+    assert json.loads(encode({"at": moment, "price": Decimal("20.00")})) == {
+        "at": "2026-11-28T19:36:34.312Z",
+        "price": "20.00",
+    }
+    assert json.loads(encode({"n": 2**70})) == {"n": 2**70}  # past orjson's integers: the fallback
+
+
+def test_a_missing_optional_field_takes_its_default_and_computed_or_renamed_ones_are_refused():
+    assert json.loads(respond(ErrorOut, {"detail": "no"}).content) == {"detail": "no", "errors": {}}
 
     class Computed(Schema):
         name: str
@@ -36,5 +56,9 @@ def test_a_missing_optional_field_takes_its_default_and_a_computed_one_is_refuse
         def resolve_name(obj: object) -> str:
             return "computed"
 
-    with pytest.raises(TypeError, match="resolvers"):
-        built(Computed, {"name": "x"})
+    class Renamed(Schema):
+        name: str = Field(alias="title")
+
+    for schema in (Computed, Renamed):
+        with pytest.raises(TypeError, match="validation instead"):
+            respond(schema, {"name": "x"})

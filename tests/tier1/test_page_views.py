@@ -36,7 +36,11 @@ def buffer(page_views) -> Buffer:
     return recorder.buffer
 
 
-def test_a_page_view_costs_the_request_one_redis_push_and_no_sql(client, buffer):
+def test_a_page_view_costs_the_request_no_redis_round_trip_and_no_sql(client, page_views, settings):
+    # A recorder whose sender thread waits an hour: what reaches Redis is what this test sends.
+    settings.PAGE_VIEW_BUFFER = {**settings.PAGE_VIEW_BUFFER, "SEND_SECONDS": 3600}
+    settings.PAGE_VIEWS = settings.PAGE_VIEWS
+    recorder = seam("PAGE_VIEWS")
     post = PostFactory()
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/").status_code == 200
@@ -44,7 +48,35 @@ def test_a_page_view_costs_the_request_one_redis_push_and_no_sql(client, buffer)
         assert client.get("/api/v1/feed").status_code == 200
     assert not inserts(queries)
     assert not any("platform_jobrun" in q["sql"] for q in queries.captured_queries)  # no job either
-    assert buffer.pending() == 3
+    assert recorder.buffer.pending() == 0  # the requests did not wait on Redis
+    assert recorder.send_now() == 3  # one RPUSH for the three
+    assert recorder.buffer.pending() == 3
+
+
+def test_the_sender_thread_pushes_on_its_own_in_one_command(buffer, monkeypatch):
+    recorder = seam("PAGE_VIEWS")
+    pushes: list[int] = []
+    real = buffer.push_many
+    monkeypatch.setattr(buffer, "push_many", lambda views: pushes.append(len(views)) or real(views))
+    recorder.send_now()
+    pushes.clear()
+    with recorder.sender._sending:  # hold the thread off while the views queue up
+        for n in range(30):
+            recorder.record(a_view(n))
+    eventually(lambda: buffer.pending() == 30, timeout=5)
+    assert sum(pushes) == 30
+    assert len(pushes) <= 2  # a batch, not thirty round trips
+
+
+def test_a_full_queue_drops_and_counts_instead_of_growing(buffer, monkeypatch):
+    recorder = seam("PAGE_VIEWS")
+    monkeypatch.setattr(recorder.sender, "queue_limit", 5)
+    recorder.send_now()
+    with recorder.sender._sending:
+        for n in range(8):
+            recorder.record(a_view(n))
+        assert buffer.dropped_here == 3
+    recorder.send_now()
 
 
 def test_views_reach_the_database_in_one_multi_row_insert_per_batch(buffer, page_views):
@@ -133,10 +165,13 @@ def test_pages_are_served_while_redis_is_down_and_the_drops_are_counted_when_it_
     for path in ("/", f"/posts/{post.pk}/", "/api/v1/feed", "/"):
         assert client.get(path).status_code == 200
     assert time.monotonic() - started < 3
+    recorder = seam("PAGE_VIEWS")
+    recorder.send_now()  # whatever the sender thread has not tried yet
     assert buffer.dropped_here == 4
     start()
     buffer._quiet_until = 0.0  # the backoff would otherwise keep it away for BACKOFF_SECONDS
     assert client.get("/").status_code == 200
+    recorder.send_now()
     assert buffer.dropped_total() == 4  # carried to Redis with the first view after it came back
     assert buffer.dropped_here == 0
     assert buffer.flush().views == 1

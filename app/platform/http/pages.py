@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from django.db.models import QuerySet
 
 from app.platform.errors import DomainError
+
+if TYPE_CHECKING:
+    from app.platform.db.loading import Rows
 
 T = TypeVar("T")
 
@@ -47,7 +50,7 @@ class Page(Generic[T]):
         return self.number - 1
 
 
-def paginate(queryset: QuerySet, *, page: int, page_size: int) -> Page:
+def paginate(queryset: QuerySet | Rows, *, page: int, page_size: int) -> Page:
     if not 1 <= page <= MAX_PAGE:
         raise DomainError(f"page must be between 1 and {MAX_PAGE}.", field="page")
     if not 1 <= page_size <= MAX_PAGE_SIZE:

@@ -1,4 +1,5 @@
-"""``{% load numbers %}``: ``{{ order.total|money }}`` → "$1,234.50", ``{{ stock|thousands }}`` → "12,345"."""
+"""``{% load numbers %}``: ``{{ order.total|money }}`` → "$1,234.50", ``{{ stock|thousands }}`` → "12,345",
+``{{ post.comment_count|counted:"comment" }}`` → "1 comment", "12,345 comments"."""
 
 from __future__ import annotations
 
@@ -17,3 +18,10 @@ def money(amount: object) -> str:
 @register.filter
 def thousands(value: object) -> str:
     return format_count(value)  # type: ignore[arg-type]
+
+
+@register.filter
+def counted(value: object, noun: str) -> str:
+    """A count and its noun, plural unless it is one (English, like ``pluralize``): one filter
+    where the feed's cards used ``thousands``, ``pluralize`` and a ``with`` around them."""
+    return f"{format_count(value)} {noun}{'' if value == 1 else 's'}"  # type: ignore[arg-type]
