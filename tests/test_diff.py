@@ -75,7 +75,7 @@ def test_the_tier1_milestone_reads_off_the_diff():
     assert groups["Loading"] == [
         "~ LOADING_STRATEGY: 'app.platform.db.loading.LazyLoading' → 'app.platform.db.loading.EagerLoading'"
     ]
-    assert "whitenoise.storage.CompressedManifestStaticFilesStorage" in groups["Static and media files"][0]
+    assert "app.platform.http.static.HashedStaticStorage" in groups["Static and media files"][0]
     assert groups["Routing (requests and reads)"] == ["~ READINESS_CHECKS: + 'app.platform.http.health.broker'"]
     assert "~ INSTALLED_APPS: + 'app.indexes'" in groups["Other"]
     assert "SECRET_KEY" not in text  # unchanged settings are not shown
@@ -130,7 +130,7 @@ def test_services_show_only_what_starts_stops_or_changes():
         "+ workers (Celery): all [critical, default, bulk] × 2",
         "+ relay (server)",
         "+ scheduler (Celery beat): flush_page_views every 2s",
-        "~ web: workers 1 → 2 (gunicorn, 1 instance × 2 workers × 4 threads)",
+        "~ web: workers 1 → 2, threads 4 → 1 (gunicorn, 1 instance × 2 workers × 1 thread)",
     ]
     tier2 = sections(render("tier1", "tier2"))["Services (what runs)"]
     assert tier2 == [
@@ -138,7 +138,7 @@ def test_services_show_only_what_starts_stops_or_changes():
         "+ pgbouncer (server)",
         "+ pgbouncer-replica (server)",
         "~ workers (Celery): all [critical, default, bulk] × 2 → critical × 1, default × 2, bulk × 1",
-        "~ web: instances 1 → 2 (gunicorn, 2 instances × 2 workers × 4 threads)",
+        "~ web: instances 1 → 2 (gunicorn, 2 instances × 2 workers × 1 thread)",
         "+ loadbalancer (server)",
     ]
     assert [line for line in sections(render("tier2", "tier1"))["Services (what runs)"] if line.startswith("-")] == [

@@ -82,6 +82,21 @@ def test_the_favicon_is_linked_through_the_static_pipeline(client):
         assert response["Content-Type"].startswith("image/svg+xml")
 
 
+def test_hashed_static_urls_are_remembered_and_read_as_whitenoise_writes_them():
+    from whitenoise.storage import CompressedManifestStaticFilesStorage
+
+    from app.platform.http.static import HashedStaticStorage
+
+    static("favicon.svg")  # the storage is made on first use
+    storage = staticfiles_storage._wrapped
+    if not isinstance(storage, ManifestFilesMixin):
+        return  # tier0 serves unhashed names: nothing to look up
+    assert isinstance(storage, HashedStaticStorage)
+    for name in ("favicon.svg", "css/site.css", "favicon.svg"):
+        assert storage.url(name) == CompressedManifestStaticFilesStorage.url(storage, name)
+    assert set(storage._urls) >= {"favicon.svg", "css/site.css"}
+
+
 def test_owners_see_a_dashboard_link_and_nobody_else_does(client):
     owner, member = UserFactory(), UserFactory()
     team = TeamFactory(owner=owner)
