@@ -73,8 +73,8 @@ def _builder(model: type[Model], paths: tuple[str, ...]) -> Callable[[tuple[Any,
     """A function from one ``values_list`` tuple to its nested ``Row``, planned once per shape.
 
     A file column becomes the field's ``FieldFile`` (``product.thumbnail.url`` works); an
-    empty relation (a nullable foreign key) stays a row of ``None``s rather than ``None``,
-    so a template reads ``post.author.username`` as empty, as it would a missing object."""
+    empty relation (a nullable foreign key, its ``id`` ``None``) reads as ``None``, as it
+    would on a model, so ``{% if post.editor %}`` means what it says."""
     steps: list[tuple[tuple[str, ...], str, Callable[[Any], Any] | None]] = []
     for path in paths:
         *relations, column = path.split("__")
@@ -102,6 +102,12 @@ def _builder(model: type[Model], paths: tuple[str, ...]) -> Callable[[tuple[Any,
             target[column] = wrap(value) if wrap is not None and value else value
             if column == "id":
                 target["pk"] = value
+        for relations in reversed(nested):  # innermost first, while their parents are rows
+            parent = row
+            for name in relations[:-1]:
+                parent = parent[name]
+            if "id" in parent[relations[-1]] and parent[relations[-1]]["id"] is None:
+                parent[relations[-1]] = None
         return row
 
     return build

@@ -20,7 +20,7 @@ class HashedStaticStorage(CompressedManifestStaticFilesStorage):
     """
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self._urls: dict[str, str] = {}
 
     def url(self, name: str | None, force: bool = False) -> str:
