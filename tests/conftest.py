@@ -114,14 +114,12 @@ def client(client, request):
     marker = request.node.get_closest_marker("django_db")
     if not (django_settings.REPLICA_ROUTING and marker and marker.kwargs.get("transaction")):
         return client
-    from django.db import connections
+    from app.platform.db.routing import primary_position
 
     send = client.request
 
     def after_the_tests_writes(**request_meta):
-        with connections["default"].cursor() as cursor:
-            cursor.execute("SELECT pg_current_wal_lsn()::text")
-            request_meta.setdefault("HTTP_X_PRIMARY_LSN", cursor.fetchone()[0])
+        request_meta.setdefault("HTTP_X_PRIMARY_LSN", primary_position())
         return send(**request_meta)
 
     client.request = after_the_tests_writes

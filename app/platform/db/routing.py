@@ -158,7 +158,7 @@ class ReadYourWritesMiddleware:
         if by_position and (wrote or read_primary):
             # The client has now seen the primary as of this moment (its writes are committed by
             # now): what it reads next must be at least as new, wherever it is read.
-            position = _primary_position()
+            position = primary_position()
             if position is not None:
                 response[LSN_HEADER] = position
                 self._cookie(request, response, LSN_COOKIE, position, LSN_MAX_AGE_SECONDS)
@@ -191,7 +191,7 @@ def _position(request: HttpRequest) -> int | None:
     return parse_lsn(request.headers.get(LSN_HEADER) or request.COOKIES.get(LSN_COOKIE))
 
 
-def _primary_position() -> str | None:
+def primary_position() -> str | None:
     """The primary's WAL position now (``pg_current_wal_lsn()``), or ``None`` if it cannot say."""
     try:
         with connections[PRIMARY].cursor() as cursor:
