@@ -1,6 +1,8 @@
 # Milestones — `make help` lists every target.
 SHELL := /bin/bash
 TIER ?= tier0
+# processes (each server a local process) or containers (the tier's compose profile under podman).
+RUNTIME ?= processes
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -34,12 +36,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP) ## Create .venv and install the pinned dependencies
 
-up: ## Start TIER (default tier0) with demo data at http://127.0.0.1:8000
-	@$(SYSTEM_PACKAGES) up $(TIER)
+up: ## Start TIER (default tier0) with demo data at http://127.0.0.1:8000 (RUNTIME=containers: under podman)
+	@$(SYSTEM_PACKAGES) $(if $(filter containers,$(RUNTIME)),containers,up $(TIER))
 	@$(MAKE) --silent --no-print-directory $(STAMP)
-	@$(PY) -m app.runner up --tier $(TIER)
+	@$(PY) -m app.runner up --tier $(TIER) --runtime $(RUNTIME)
 
-down: $(STAMP) ## Stop everything `make up` started
+down: $(STAMP) ## Stop everything `make up` started (processes or containers)
 	@$(PY) -m app.runner down
 
 deploy: $(STAMP) ## Restart the running tier's app instances one by one behind the load balancer (tier2+)
@@ -99,7 +101,8 @@ fmt: $(STAMP) ## Format and autofix with ruff
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-clean: down ## Stop everything and delete var/ (databases, media, logs)
+clean: $(STAMP) ## Stop everything and delete var/ (databases, media, logs) and the containers' volumes
+	@$(PY) -m app.runner down --volumes
 	rm -rf var
 
 .PHONY: help install up down deploy ps logs tls migrate-data diff lint test bench fmt clean

@@ -1,12 +1,16 @@
 #!/bin/sh
-# Prepare the database and static files, seed the demo once, then run the command (gunicorn).
+# The app image's entrypoint.
+#   prepare  — the one-shot job (compose's `migrate` service, the Kubernetes Job): wait for the
+#              database, apply the migrations, seed the demo data once (SEED_DEMO=0 skips it).
+#   anything else (gunicorn, a Celery worker, the scheduler, the relay): wait, bounded, until the
+#              migrations are applied, then become that command.
 set -eu
-# On the tier's MIGRATION_DATABASE: from tier2 a direct connection, not the pooler.
-database=$(DJANGO_SETTINGS_MODULE="config.settings.${TIER:-tier0}" python -c \
-    "import django; django.setup(); from django.conf import settings; print(settings.MIGRATION_DATABASE)")
-python manage.py migrate --noinput --database "$database"
-python manage.py collectstatic --noinput -v0
-if [ "${SEED_DEMO:-1}" = "1" ]; then
-    python manage.py seed --demo --if-empty
+if [ "${1:-}" = "prepare" ]; then
+    python manage.py await_database --migrate
+    if [ "${SEED_DEMO:-1}" = "1" ]; then
+        python manage.py seed --demo --if-empty
+    fi
+    exit 0
 fi
+python manage.py await_database --migrated
 exec "$@"

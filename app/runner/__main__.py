@@ -1,4 +1,10 @@
-"""``python -m app.runner up|down|ps|logs|deploy [--tier TIER]``: what ``make up`` and friends call."""
+"""``python -m app.runner up|down|ps|logs|deploy [--tier TIER] [--runtime processes|containers]``:
+what ``make up`` and friends call.
+
+``processes`` (the default) runs each server as a local process (app/runner/stack.py);
+``containers`` runs the tier's compose profile under podman (app/runner/containers/). ``down``,
+``ps``, ``logs`` and ``deploy`` act on whichever ``up`` last started from this folder.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ import signal
 import subprocess
 import sys
 
+from app.runner.containers import compose
 from app.runner.processes import RunnerError
 from app.runner.stack import Stack, running_ports, running_tier
 from app.runner.units.setup_steps import Migrate
@@ -18,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.runner", description=__doc__)
     parser.add_argument("command", choices=["up", "down", "ps", "logs", "deploy", "migrate-data", "tls"])
     parser.add_argument("--tier", default=os.environ.get("TIER") or None)
+    parser.add_argument("--runtime", choices=["processes", "containers"], default=os.environ.get("RUNTIME") or None)
+    parser.add_argument("--volumes", action="store_true", help="with down: also remove the containers' volumes")
     parser.add_argument("--lines", type=int, default=40, help="with logs: lines per service")
     parser.add_argument("--follow", action="store_true", help="with logs: keep printing new lines until Ctrl-C")
     parser.add_argument("--from", dest="source", help="with migrate-data: the tier to copy from")
@@ -31,6 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("down", "ps", "logs", "deploy") and tier == running_tier(var_dir):
         environ.update(running_ports(var_dir))  # where it was started, whatever this shell says
     try:
+        in_containers = compose.running(var_dir)
+        if args.command in ("up", "down", "ps", "logs", "deploy") and (
+            args.runtime == "containers" or (args.runtime is None and args.command != "up" and in_containers)
+        ):
+            return containers(args, tier=args.tier or in_containers.get("tier") or "tier0")
+        if args.command == "up" and in_containers:
+            print(f"Stopping {in_containers['tier']} (containers) first …")
+            compose.ComposeStack(in_containers["tier"], project=in_containers["project"]).down(quiet=True)
         if args.command == "migrate-data":
             return migrate_data(args.source, args.target, force=args.force)
         if args.command == "tls":
@@ -57,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "down":
             stack.down()
             print(f"{tier} is stopped.")
+            if args.volumes:
+                compose.remove_volumes(compose.PROJECT)
         elif args.command == "ps":
             for name, status, address in stack.status():
                 print(f"{name:<18} {status:<28} {address}")
@@ -73,6 +92,42 @@ def main(argv: list[str] | None = None) -> int:
     except RunnerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def containers(args: argparse.Namespace, *, tier: str) -> int:
+    """The same commands, on the tier's compose profile under podman."""
+    state = compose.running(project_env.VAR_DIR)
+    environ = dict(os.environ)
+    if args.command != "up" and state.get("tier") == tier:
+        environ.update(state.get("ports", {}))  # where it was started, whatever this shell says
+    stack = compose.ComposeStack(tier, environ=environ, project=state.get("project", compose.PROJECT))
+    if args.command == "up":
+        if running := running_tier(project_env.VAR_DIR):
+            print(f"Stopping {running} (processes) first …")
+            Stack(running, environ={**os.environ, **running_ports(project_env.VAR_DIR)}).down()
+        if state and state.get("tier") != tier:
+            print(f"Stopping {state['tier']} (containers) first …")
+            compose.ComposeStack(state["tier"], project=state.get("project", compose.PROJECT)).down(quiet=True)
+        print(f"Starting {tier} in containers (podman) …")
+        stack.up()
+        print(f"\nMilestones ({tier}, containers) is up at {stack.url()}")
+        if https := stack.https_url():
+            ca = stack.tls_dir / "ca.pem"
+            print(f"and over HTTPS at {https} (certificate from the local CA {ca}: `curl --cacert {ca} {https}`)")
+        print("Demo login: demo / demo12345   ·   stop it with `make down`")
+    elif args.command == "down":
+        stack.down(volumes=args.volumes)
+        kept = "" if args.volumes else "; its data stays in podman volumes (`make clean` removes them)"
+        print(f"{tier} (containers) is stopped{kept}.")
+    elif args.command == "ps":
+        for name, status, address in stack.status():
+            print(f"{name:<18} {status:<28} {address}")
+    elif args.command == "logs":
+        stack.logs(lines=args.lines, follow=args.follow)
+    elif args.command == "deploy":
+        print(f"Rolling restart of {tier}'s app containers …")
+        stack.deploy()
     return 0
 
 

@@ -14,6 +14,7 @@ tests/runner/test_system_packages.py checks it against every tier's ``RUNNER_SER
 
     python3 -m app.runner.system_packages test       # everything the test suite drives
     python3 -m app.runner.system_packages up tier1   # what tier1's servers need
+    python3 -m app.runner.system_packages containers # podman and friends (make up RUNTIME=containers)
     python3 -m app.runner.system_packages bench      # every tier's servers and wrk
     python3 -m app.runner.system_packages venv       # just what creating .venv needs
 """
@@ -52,6 +53,20 @@ TIER_SERVERS: dict[str, dict[str, str]] = {
 #: (Chromium on Linux reads its trusted authorities from an NSS database); the benchmarks' load generator.
 BROWSER = {"/usr/bin/chromium": "chromium", "/usr/bin/certutil": "libnss3-tools"}
 LOAD_GENERATOR = {"wrk": "wrk"}
+#: Containers without a Docker engine (``RUNTIME=containers``, tests/containers/): podman with
+#: runc (crun refuses hybrid cgroups), its network stack (netavark, aardvark-dns for names
+#: between containers, iptables for published ports) and debootstrap for the base image.
+#: podman-compose comes from PyPI (requirements-dev.txt): Debian's is too old for profiles.
+CONTAINERS = {
+    "podman": "podman",
+    "runc": "runc",
+    "/usr/lib/podman/netavark": "netavark",
+    "/usr/lib/podman/aardvark-dns": "aardvark-dns",
+    "iptables": "iptables",
+    "debootstrap": "debootstrap",
+}
+#: ``kubectl kustomize`` renders the Kubernetes manifests (deploy/k8s) the tests validate and play.
+KUBECTL = {"kubectl": "kubernetes-client"}
 
 
 class Missing(Exception):
@@ -94,8 +109,10 @@ def programs_for(need: str, tier: str | None = None) -> dict[str, str]:
     """Program → package for one of the command line's needs (``venv``, ``up``, ``test``, ``bench``)."""
     if need == "up":
         return dict(TIER_SERVERS[tier or "tier0"])
+    if need == "containers":
+        return dict(CONTAINERS)
     if need == "test":
-        return {**every_tier(), **BROWSER, **LOAD_GENERATOR}
+        return {**every_tier(), **BROWSER, **LOAD_GENERATOR, **CONTAINERS, **KUBECTL}
     if need == "bench":
         return {**every_tier(), **LOAD_GENERATOR}
     return {}
@@ -154,7 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     needs = parser.add_subparsers(dest="need", required=True)
     needs.add_parser("venv", help="what creating .venv needs")
-    needs.add_parser("test", help="every tier's servers, Chromium and wrk: what `make test` drives")
+    needs.add_parser("test", help="every tier's servers, Chromium, wrk, podman: what `make test` drives")
+    needs.add_parser("containers", help="podman and what it needs: `make up RUNTIME=containers`")
     needs.add_parser("bench", help="every tier's servers and wrk: what `make bench` drives")
     needs.add_parser("up", help="what one tier's servers need").add_argument("tier")
     args = parser.parse_args(argv)

@@ -6,6 +6,7 @@ strategy); those choices are each tier's milestone and live in ``tierN.py``.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from config import env
@@ -93,7 +94,8 @@ USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 STATIC_URL = env.string("STATIC_URL", "/static/")
-STATIC_ROOT = VAR_DIR / "static"
+# The container image collects static files at build time, outside the var/ volume.
+STATIC_ROOT = Path(env.string("STATIC_ROOT", str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "app" / "web" / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"

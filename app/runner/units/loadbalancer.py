@@ -123,26 +123,43 @@ class LoadBalancer(Daemon):
             f"(HAProxy → {BACKEND}; CA {self.tls_files(ctx).ca_certificate})"
         )
 
-    # The admin socket: https://docs.haproxy.org/2.6/management.html#9.3
+    def pool(self, ctx: Context) -> AdminSocket:
+        """The running HAProxy's pool of app instances, through its admin socket."""
+        return AdminSocket(self.admin_socket(ctx))
 
-    def admin(self, ctx: Context, command: str) -> str:
+    def set_state(self, ctx: Context, server: str, state: str) -> None:
+        self.pool(ctx).set_state(server, state)
+
+    def servers(self, ctx: Context) -> dict[str, dict[str, str]]:
+        return self.pool(ctx).servers()
+
+
+class AdminSocket:
+    """HAProxy's admin socket (https://docs.haproxy.org/2.6/management.html#9.3), for the runner's
+    HAProxy and the containers' alike (compose mounts that one's socket folder from var/)."""
+
+    def __init__(self, path: Path, backend: str = BACKEND) -> None:
+        self.path = path
+        self.backend = backend
+
+    def command(self, command: str) -> str:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(5)
-            sock.connect(str(self.admin_socket(ctx)))
+            sock.connect(str(self.path))
             sock.sendall(command.encode() + b"\n")
             chunks = []
             while chunk := sock.recv(65536):
                 chunks.append(chunk)
         return b"".join(chunks).decode()
 
-    def set_state(self, ctx: Context, server: str, state: str) -> None:
+    def set_state(self, server: str, state: str) -> None:
         """``maint`` (no new requests; those in flight finish) or ``ready``."""
-        answer = self.admin(ctx, f"set server {BACKEND}/{server} state {state}").strip()
+        answer = self.command(f"set server {self.backend}/{server} state {state}").strip()
         if answer:
             raise processes.RunnerError(f"HAProxy refused `set server {server} state {state}`: {answer}")
 
-    def servers(self, ctx: Context) -> dict[str, dict[str, str]]:
+    def servers(self) -> dict[str, dict[str, str]]:
         """Each instance's row of ``show stat``: ``status`` (UP, DOWN, MAINT), ``scur`` (requests in flight) …"""
-        text = self.admin(ctx, "show stat").lstrip("# ")
+        text = self.command("show stat").lstrip("# ")
         rows = csv.DictReader(io.StringIO(text))
-        return {row["svname"]: row for row in rows if row["pxname"] == BACKEND and row["svname"] != "BACKEND"}
+        return {row["svname"]: row for row in rows if row["pxname"] == self.backend and row["svname"] != "BACKEND"}

@@ -1,0 +1,1 @@
+"""Milestones in containers on this machine: podman, the images, the compose profiles."""

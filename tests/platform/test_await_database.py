@@ -1,0 +1,46 @@
+"""``manage.py await_database``: what every app container runs before it serves (docker/entrypoint.sh)."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import OperationalError
+
+from app.platform.management.commands import await_database
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_migrated_database_is_ready_at_once():
+    out = io.StringIO()
+    started = time.monotonic()
+    call_command("await_database", "--migrated", "--timeout", "5", stdout=out)
+    assert time.monotonic() - started < 5
+    assert "database 'default' ready, every migration applied" in out.getvalue()
+
+
+def test_a_database_that_never_answers_fails_after_the_timeout_saying_why(monkeypatch):
+    def refused(alias):
+        raise OperationalError("connection refused\nmore detail")
+
+    monkeypatch.setattr(await_database.Command, "pending", staticmethod(refused))
+    out = io.StringIO()
+    started = time.monotonic()
+    with pytest.raises(
+        CommandError, match=r"gave up after 1.5 s: database 'default' does not answer: connection refused$"
+    ):
+        call_command("await_database", "--timeout", "1.5", stdout=out)
+    assert 1.5 <= time.monotonic() - started < 4
+    assert "waiting: database 'default' does not answer" in out.getvalue()
+
+
+def test_pending_migrations_are_waited_for_then_the_wait_ends(monkeypatch):
+    answers = [["0002_pending"], ["0002_pending"], []]
+    monkeypatch.setattr(await_database.Command, "pending", staticmethod(lambda alias: answers.pop(0)))
+    out = io.StringIO()
+    call_command("await_database", "--migrated", "--timeout", "10", stdout=out)
+    assert out.getvalue().count("1 migrations not applied yet") == 2
+    assert "database 'default' ready, every migration applied" in out.getvalue()
