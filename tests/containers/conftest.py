@@ -32,7 +32,8 @@ def container_env() -> dict[str, str]:
         WEB_PORT=str(web),
         TLS_PORT=str(tls),
         SUBNET="172.31.250.0/24",
-        LOAD_BALANCER_ADDRESS="172.31.250.10",
+        IP_RANGE="172.31.250.0/25",
+        LOAD_BALANCER_ADDRESS="172.31.250.250",
     )
 
 
