@@ -6,12 +6,15 @@ import io
 import time
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import OperationalError
 
 from app.platform.management.commands import await_database
 
-pytestmark = pytest.mark.django_db
+#: Where migrations run: ``default``, or from tier2 the ``direct`` connection past the pooler.
+ALIAS = settings.MIGRATION_DATABASE
+pytestmark = pytest.mark.django_db(transaction=True, databases={"default", ALIAS})
 
 
 def test_a_migrated_database_is_ready_at_once():
@@ -19,7 +22,7 @@ def test_a_migrated_database_is_ready_at_once():
     started = time.monotonic()
     call_command("await_database", "--migrated", "--timeout", "5", stdout=out)
     assert time.monotonic() - started < 5
-    assert "database 'default' ready, every migration applied" in out.getvalue()
+    assert f"database '{ALIAS}' ready, every migration applied" in out.getvalue()
 
 
 def test_a_database_that_never_answers_fails_after_the_timeout_saying_why(monkeypatch):
@@ -29,12 +32,11 @@ def test_a_database_that_never_answers_fails_after_the_timeout_saying_why(monkey
     monkeypatch.setattr(await_database.Command, "pending", staticmethod(refused))
     out = io.StringIO()
     started = time.monotonic()
-    with pytest.raises(
-        CommandError, match=r"gave up after 1.5 s: database 'default' does not answer: connection refused$"
-    ):
+    said = rf"gave up after 1.5 s: database '{ALIAS}' does not answer: connection refused$"
+    with pytest.raises(CommandError, match=said):
         call_command("await_database", "--timeout", "1.5", stdout=out)
     assert 1.5 <= time.monotonic() - started < 4
-    assert "waiting: database 'default' does not answer" in out.getvalue()
+    assert f"waiting: database '{ALIAS}' does not answer" in out.getvalue()
 
 
 def test_pending_migrations_are_waited_for_then_the_wait_ends(monkeypatch):
@@ -43,4 +45,4 @@ def test_pending_migrations_are_waited_for_then_the_wait_ends(monkeypatch):
     out = io.StringIO()
     call_command("await_database", "--migrated", "--timeout", "10", stdout=out)
     assert out.getvalue().count("1 migrations not applied yet") == 2
-    assert "database 'default' ready, every migration applied" in out.getvalue()
+    assert f"database '{ALIAS}' ready, every migration applied" in out.getvalue()

@@ -200,24 +200,26 @@ class ComposeStack:
                         passed.add(name)
                     else:
                         waiting.append(service)
-            if rows and not waiting and processes.http_ok(f"{self.url()}readyz"):
+            if rows and not waiting and processes.http_ok(f"{self.url()}readyz") and self.pool_up():
                 return
             if time.monotonic() > deadline:
-                stuck = waiting or ["the published port's /readyz"]
+                stuck = waiting or ["the published port's /readyz, and every instance up in the load balancer"]
                 logs = "\n".join(self.tail(self.container(s)) for s in waiting[:2])
                 raise RunnerError(f"not healthy after {timeout:.0f}s: {', '.join(stuck)}\n{logs}")
             time.sleep(1)
 
     def log(self, name: str, lines: int = 20) -> str:
-        """The container's last ``lines`` of output, stdout and stderr interleaved."""
-        result = subprocess.run(
-            ["podman", "logs", "--tail", str(lines), name],
-            env=self.podman.env(),
-            text=True,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        return result.stdout.strip()
+        return self.podman.logs(name, lines)
+
+    def pool_up(self) -> bool:
+        """Where a load balancer fronts the instances: it sees every one of them up."""
+        if not self.instances():
+            return True
+        try:
+            servers = self.pool().servers()
+        except OSError:  # its admin socket is not there yet
+            return False
+        return sorted(servers) == sorted(self.instances()) and all(row["status"] == "UP" for row in servers.values())
 
     def tail(self, name: str, lines: int = 20) -> str:
         return f"--- last lines of {name} ---\n{self.log(name, lines)}"

@@ -204,14 +204,7 @@ class KubePlay:
             time.sleep(1)
 
     def log(self, container: str, lines: int = 30) -> str:
-        result = subprocess.run(
-            ["podman", "logs", "--tail", str(lines), container],
-            env=self.podman.env(),
-            text=True,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        return result.stdout.strip()
+        return self.podman.logs(container, lines)
 
     def address(self, container: str) -> str:
         """The container's address on the play's network (routable from this host)."""

@@ -91,6 +91,17 @@ class Podman:
             raise RunnerError(f"`podman {' '.join(args[:3])} …` failed (exit {result.returncode}): {' / '.join(said)}")
         return result.stdout or ""
 
+    def logs(self, container: str, lines: int) -> str:
+        """The container's last ``lines`` of output, stdout and stderr interleaved."""
+        result = subprocess.run(
+            ["podman", "logs", "--tail", str(lines), container],
+            env=self.env(),
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        return result.stdout.strip()
+
     def ok(self, *args: str) -> bool:
         return subprocess.run(["podman", *args], env=self.env(), capture_output=True).returncode == 0
 
@@ -124,6 +135,11 @@ class Podman:
             )
             if steps.returncode != 0:
                 raise RunnerError(f"debootstrap failed: {steps.stderr.strip()[-500:] or steps.stdout.strip()[-500:]}")
+            # The packages debootstrap downloaded, and apt's lists: every image runs apt-get update anyway.
+            for leftovers in ("var/cache/apt/archives", "var/lib/apt/lists"):
+                for path in Path(rootfs, leftovers).glob("*"):
+                    if path.is_file():
+                        path.unlink()
             tar = subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)
             imported = subprocess.run(
                 ["podman", "import", "-", LOCAL_BASE], stdin=tar.stdout, env=self.env(), capture_output=True, text=True

@@ -32,12 +32,18 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         # Migrations run over MIGRATION_DATABASE: from tier2 a direct connection, not the pooler.
         alias = settings.MIGRATION_DATABASE
+        # And the connection the process then works with (from tier2 the pooler, a container that
+        # may start after this one; the demo seed uses it too): both must answer first.
+        others = [name for name in ("default",) if name != alias]
         deadline = time.monotonic() + options["timeout"]
         while True:
             try:
+                for other in others:
+                    self.reach(other)
                 pending = self.pending(alias)
             except DatabaseError as exc:
-                problem = f"database {alias!r} does not answer: {str(exc).strip().splitlines()[0]}"
+                failing = getattr(exc, "alias", alias)
+                problem = f"database {failing!r} does not answer: {str(exc).strip().splitlines()[0]}"
             else:
                 if not options["migrated"] or not pending:
                     break
@@ -50,6 +56,18 @@ class Command(BaseCommand):
         self.stdout.write(f"database {alias!r} ready{applied}")
         if options["migrate"]:
             call_command("migrate", database=alias, interactive=False, verbosity=1)
+
+    @staticmethod
+    def reach(alias: str) -> None:
+        """Connect to ``alias`` once (a failure names it), then let go of the connection."""
+        connection = connections[alias]
+        try:
+            connection.ensure_connection()
+        except DatabaseError as exc:
+            exc.alias = alias  # type: ignore[attr-defined]
+            raise
+        finally:
+            connection.close()
 
     @staticmethod
     def pending(alias: str) -> list[Any]:
