@@ -6,11 +6,17 @@
 #              migrations are applied, then become that command.
 set -eu
 if [ "${1:-}" = "prepare" ]; then
-    python manage.py await_database --migrate
-    if [ "${SEED_DEMO:-1}" = "1" ]; then
-        python manage.py seed --demo --if-empty
-    fi
-    exit 0
+    # While containers are still starting, the network's DNS may miss a name for a moment: a
+    # failed attempt is tried again; a real failure fails three times and the job exits non-zero.
+    for attempt in 1 2 3; do
+        if python manage.py await_database --migrate \
+            && { [ "${SEED_DEMO:-1}" != "1" ] || python manage.py seed --demo --if-empty; }; then
+            exit 0
+        fi
+        echo "prepare: attempt $attempt failed; trying again in 3 s" >&2
+        sleep 3
+    done
+    exit 1
 fi
 python manage.py await_database --migrated
 exec "$@"

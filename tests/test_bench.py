@@ -92,9 +92,10 @@ def test_the_floor_covers_every_tier_and_page_views_arrive_once_in_batches(resul
     assert set(floor["profiles"]) == {"api feed", "html feed"}
     assert all(shares and 0 < sum(shares.values()) <= 1.001 for shares in floor["profiles"].values())
     views = json.loads((results / "page-views.json").read_text())["figures"]
-    # Every page's view, once: wrk does not count the (at most 8) requests in flight when it stops.
+    # Every page's view, once: wrk does not count the (at most 8) requests in flight when it stops,
+    # nor those whose answer it lost to an error.
     assert views["served"] > 0
-    assert views["served"] <= views["stored"] <= views["served"] + 8
+    assert views["served"] <= views["stored"] <= views["served"] + views["uncounted"]
     assert views["inserts"] >= 1
     assert views["rows"] >= views["stored"]
 
