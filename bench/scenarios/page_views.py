@@ -90,10 +90,15 @@ def run(*, seconds: float, quick: bool = False) -> Report:
 
 
 def _drain(stack: Stack, timeout: float = 60) -> dict[str, int]:
-    """Wait until the scheduler's flushes have emptied the buffer."""
+    """Wait until every view recorded so far is stored: the buffer empty (the scheduler's flushes)
+    and the count steady over two probes a second apart, since the cost probe's "one job per
+    view" views arrive through the workers' queue, not the buffer, and may still be running."""
     deadline = time.monotonic() + timeout
+    seen: list[int] = []
     while True:
         state = probe(stack, "page-views")
-        if not state["pending"] or time.monotonic() > deadline:
+        seen.append(state["stored"])
+        steady = len(seen) >= 3 and seen[-1] == seen[-2] == seen[-3]
+        if (not state["pending"] and steady) or time.monotonic() > deadline:
             return state
         time.sleep(1)
