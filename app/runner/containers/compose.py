@@ -31,8 +31,8 @@ from config import env as project_env
 
 COMPOSE_FILE = project_env.BASE_DIR / "docker-compose.yml"
 PROJECT = "milestones"
-#: Where compose's services report their health: a container without a health check is
-#: "healthy" once it runs; a one-shot job (``migrate-…``) once it exited 0.
+#: How long ``up`` waits for the profile to be healthy: a container without a health check counts
+#: once it runs, a one-shot job (``migrate-…``) once it exited 0.
 HEALTH_TIMEOUT = 300.0
 #: The settings every compose service's host side reads (docker-compose.yml's ``${…}``).
 FORWARDED = ("WEB_PORT", "TLS_PORT")
@@ -137,7 +137,7 @@ class ComposeStack:
             result = self.compose("up", "--detach", "--no-deps", capture=True)
             if result.returncode != 0:
                 raise RunnerError(f"podman-compose up failed:\n{result.stdout.strip()[-2000:]}")
-            self.wait_healthy(say=say)
+            self.wait_healthy()
         except BaseException:
             self.down(quiet=True)
             raise
@@ -179,7 +179,10 @@ class ComposeStack:
         result = subprocess.run(["podman", "healthcheck", "run", name], env=self.podman.env(), capture_output=True)
         return result.returncode == 0 or b"no defined healthcheck" in result.stderr
 
-    def wait_healthy(self, *, timeout: float = HEALTH_TIMEOUT, say: Callable[[str], None] = print) -> None:
+    def wait_healthy(self, *, timeout: float = HEALTH_TIMEOUT) -> None:
+        """Until every container passes its health check (run here: podman cannot schedule them
+        without systemd), every one-shot job has exited 0, the published port answers ``/readyz``
+        and, where there is one, the load balancer sees every instance up."""
         deadline = time.monotonic() + timeout
         passed: set[str] = set()
         while True:
