@@ -68,11 +68,12 @@ lint: $(STAMP) ## ruff (lint and format check), the import layers, mypy
 	$(VENV)/bin/lint-imports
 	MILESTONES_ENV=local $(VENV)/bin/mypy
 
-TESTED_TIERS := tier0 tier1 tier2
+TESTED_TIERS := tier0 tier1 tier2 tier3
 # What a production deployment sets (README: "Deploying to production"), with example values:
 # the deployment check runs every tier under them, in the production environment.
 PRODUCTION_ENV := MILESTONES_ENV=production ALLOWED_HOSTS=milestones.example.com TRUSTED_PROXIES=10.0.0.0/8 \
-	SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')
+	SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	OBJECT_STORE_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(30))')
 
 test: ## Everything CI runs: ruff, import layers, mypy, then per tier: migrations check, system checks (local, production), pytest
 	@$(SYSTEM_PACKAGES) test
@@ -91,6 +92,7 @@ test: ## Everything CI runs: ruff, import layers, mypy, then per tier: migration
 	TIER=tier0 $(PY) -m pytest
 	TIER=tier1 $(PY) -m pytest -m "not tier_independent"
 	TIER=tier2 $(PY) -m pytest -m "not tier_independent"
+	TIER=tier3 $(PY) -m pytest -m "not tier_independent"
 
 bench: ## Run the benchmarks (S=<scenario> for one); results in bench/results/
 	@$(SYSTEM_PACKAGES) bench

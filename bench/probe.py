@@ -38,6 +38,15 @@ def main() -> None:
         print(json.dumps(restock(int(sys.argv[2]))))
     elif command == "flood":
         print(json.dumps(flood(int(sys.argv[2]))))
+    elif command == "team-orders":
+        print(json.dumps(team_orders(int(sys.argv[2]))))
+    elif command == "cache-stats":
+        print(json.dumps(cache_stats(reset=len(sys.argv) > 2 and sys.argv[2] == "reset")))
+    elif command == "invalidate":
+        from app.platform.caching import invalidate
+
+        invalidate(*sys.argv[2:])
+        print(json.dumps(sys.argv[2:]))
     elif command == "tokens":
         print(json.dumps(tokens(int(sys.argv[2]))))
     elif command == "page-view-cost":
@@ -168,6 +177,51 @@ def restock(product_id: int) -> int:
     from app.shop.models import Product
 
     return Product.objects.filter(pk=product_id).update(stock=10_000_000)
+
+
+def team_orders(count: int) -> dict[str, object]:
+    """``count`` placed orders of one item for the demo user's first team, spread over the last
+    30 days (what its dashboard aggregates), in one INSERT … SELECT each: a busy team's month."""
+    from django.db import connections
+
+    from app.seeding.builders import DEMO_USERNAME
+    from app.teams.models import Membership
+
+    membership = Membership.objects.select_related("team").filter(user__username=DEMO_USERNAME, role="owner").first()
+    assert membership is not None, "the demo user owns no team (seed with --demo)"
+    team = membership.team
+    product = team.products.order_by("id").first()
+    assert product is not None, "the demo team sells nothing"
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO shop_order (user_id, team_id, status, total, created_at, invoice)
+            SELECT %s, %s, 'placed', %s, now() - (n % 43200) * interval '1 minute', ''
+            FROM generate_series(1, %s) AS n
+            """,
+            [membership.user_id, team.pk, product.price, count],
+        )
+        cursor.execute(
+            """
+            INSERT INTO shop_orderitem (order_id, product_id, quantity, unit_price)
+            SELECT o.id, %s, 1, %s FROM shop_order o
+            WHERE o.team_id = %s AND NOT EXISTS (SELECT 1 FROM shop_orderitem i WHERE i.order_id = o.id)
+            """,
+            [product.pk, product.price, team.pk],
+        )
+        cursor.execute("ANALYZE shop_order; ANALYZE shop_orderitem")
+    return {"team": team.slug, "orders": team.orders.count()}
+
+
+def cache_stats(*, reset: bool) -> dict[str, int]:
+    """The application cache's counters (tier3): lookups, misses, stale hits, recomputes; ``reset`` zeroes them."""
+    from app.platform.caching.shared import SharedCache
+
+    cache = SharedCache()
+    stats = cache.stats()
+    if reset:
+        cache.reset_stats()
+    return stats
 
 
 def tokens(count: int) -> list[str]:

@@ -47,3 +47,22 @@ def token_for(stack: Stack, username: str = "demo", password: str = "demo12345")
     )
     response.raise_for_status()
     return response.json()["token"]
+
+
+def session_cookie(stack: Stack, username: str = "demo", password: str = "demo12345") -> str:  # noqa: S107 - the demo login
+    """A ``Cookie`` header value for a signed-in session, logged in through the log-in form."""
+    import re
+
+    import httpx
+
+    with httpx.Client(base_url=stack.url(), timeout=30) as client:
+        page = client.get("accounts/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+        assert token, "no CSRF token on the log-in page"
+        answer = client.post(
+            "accounts/login/",
+            data={"username": username, "password": password, "csrfmiddlewaretoken": token.group(1)},
+            headers={"Referer": stack.url() + "accounts/login/"},
+        )
+        assert answer.status_code == 302, f"log-in failed: {answer.status_code}"
+        return "; ".join(f"{name}={value}" for name, value in client.cookies.items())

@@ -28,6 +28,10 @@ DEFAULT_PORTS: dict[str, int] = {
     "REPLICA_PORT": 15433,
     "REPLICA_PGBOUNCER_PORT": 16433,
     "REDIS_PORT": 16379,
+    # tier3's cache (its own Redis: LRU eviction, no persistence, apart from the broker's).
+    "CACHE_REDIS_PORT": 16380,
+    # tier3's object store (SeaweedFS): its S3 API here, its own servers on the seven ports after.
+    "OBJECT_STORE_PORT": 8333,
     # Where a tier has a load balancer, it also terminates TLS here (the runner's local CA).
     "TLS_PORT": 8443,
 }

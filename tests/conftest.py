@@ -132,6 +132,27 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_caches(request):
+    """Where a tier keeps a shared cache or rate-limit counters in Redis, each test starts with
+    none: they outlive the test database's rollback, so one test's pages or counted log-ins
+    would otherwise reach the next. Sessions are left (they are keyed by each test's own cookie)."""
+    from tests.shared_state import forget_shared_cache, shared_cache_aliases
+
+    if not shared_cache_aliases():
+        return
+    request.getfixturevalue("tier_services")
+    forget_shared_cache()
+    from app.platform.caching.shared import SharedCache
+    from app.platform.http import ratelimit
+    from app.platform.seams import seam
+
+    app_cache = seam("APP_CACHE")
+    if isinstance(app_cache, SharedCache):
+        app_cache._down_until = 0.0  # an earlier test's outage, forgotten
+    ratelimit._limiter._down_until = 0.0
+
+
 @pytest.fixture
 def inline_jobs(settings):
     """Run jobs in the test's own process: for tests of what a job does, not of how it is delivered.

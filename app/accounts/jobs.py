@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
+from app.platform.caching import invalidate
 from app.platform.inputs.images import store_thumbnail
 from app.platform.jobs import job
 
@@ -39,6 +40,7 @@ def make_avatar_thumbnail(*, user_id: int) -> None:
     from app.accounts.models import User
 
     store_thumbnail(User.objects.get(pk=user_id), source="avatar", target="avatar_thumbnail")
+    invalidate("people")  # post pages show their authors' and commenters' avatars
 
 
 @job(queue="critical")

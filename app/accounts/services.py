@@ -21,6 +21,7 @@ from django.utils.http import urlsafe_base64_decode
 from app.accounts import jobs
 from app.accounts.models import ApiToken, PasswordResetRequest, User
 from app.accounts.selectors import USERNAME_TAKEN, username_taken
+from app.platform.caching import invalidate
 from app.platform.errors import Conflict, DomainError, NotAuthenticated, NotFound
 from app.platform.jobs import enqueue
 
@@ -80,6 +81,7 @@ def user_set_avatar(*, user: User, image: UploadedFile) -> None:
         user.avatar_thumbnail = ""
         user.save(update_fields=["avatar", "avatar_thumbnail"])
         enqueue(jobs.make_avatar_thumbnail, user_id=user.pk)
+        invalidate("people")
 
 
 def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:

@@ -19,7 +19,7 @@ urlpatterns = [
     ),
     path(
         "password-reset/",
-        auth_views.PasswordResetView.as_view(
+        views.PasswordResetView.as_view(
             form_class=QueuedPasswordResetForm, template_name="accounts/password_reset.html"
         ),
         name="password_reset",

@@ -29,6 +29,8 @@ from app.accounts.services import (
     user_sign_up,
 )
 from app.platform.errors import DomainError
+from app.platform.http import ratelimit
+from app.platform.http.proxies import client_address
 
 
 class LoginView(auth_views.LoginView):
@@ -42,10 +44,31 @@ class LoginView(auth_views.LoginView):
         context["reason"] = login_reason(context.get(self.redirect_field_name, ""))
         return context
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """Every attempt counts against the client's address; failed ones against the account too,
+        so guessing one account's password from many addresses is slowed as well."""
+        account = str(request.POST.get("username", "")).strip().casefold()[:150]
+        ratelimit.enforce("login-address", client_address(request))
+        ratelimit.check("login-account", account)
+        response = super().post(request, *args, **kwargs)
+        if response.status_code == 200:  # the form again, with its error: a failed attempt
+            ratelimit.count("login-account", account)
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset form (emails queued), limited per client address: each one sends mail."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        ratelimit.enforce("password-reset-address", client_address(request))
+        return super().post(request, *args, **kwargs)
+
 
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     """The same "check your inbox" page whether the address is new or already has an account."""
+    if request.method == "POST":
+        ratelimit.enforce("signup-address", client_address(request))
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -50,6 +50,7 @@ COMMON_ERRORS = {
     "400": "The body is not valid JSON.",
     "415": "The body is not sent as application/json.",
     "422": "A parameter or a field of the body is missing, of the wrong type, or out of range.",
+    "429": "Too many requests of this kind (where the tier limits rates): try again after Retry-After seconds.",
 }
 
 
@@ -63,7 +64,7 @@ class MilestonesAPI(NinjaAPI):
             for operation in operations.values():
                 has_body = "requestBody" in operation
                 for status, description in COMMON_ERRORS.items():
-                    if status == "422" or has_body:
+                    if status in ("422", "429") or has_body:
                         operation["responses"].setdefault(status, {"description": description, **error})
         return schema
 
@@ -80,7 +81,11 @@ IDEMPOTENCY_KEY = Header(None, alias="Idempotency-Key")
 @api.exception_handler(DomainError)
 def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     errors = {exc.field: [exc.message]} if exc.field else {}
-    return api.create_response(request, {"detail": exc.message, "errors": errors}, status=exc.status)
+    response = api.create_response(request, {"detail": exc.message, "errors": errors}, status=exc.status)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:  # a rate limit (429) or a dependency that is down (503)
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @api.exception_handler(ValidationError)

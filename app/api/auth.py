@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.http import HttpRequest
@@ -10,6 +11,7 @@ from ninja.security import HttpBearer, SessionAuth
 from app.accounts.models import User
 from app.accounts.services import api_token_authenticate
 from app.platform.errors import NotAuthenticated
+from app.platform.http import ratelimit
 
 
 class BearerToken(HttpBearer):
@@ -17,6 +19,8 @@ class BearerToken(HttpBearer):
         user = api_token_authenticate(token)
         if user is not None:
             request.user = user
+            # Per token, counted once it is known to be one (a wrong token costs nothing to count).
+            ratelimit.enforce("api-token", hashlib.blake2b(token.encode(), digest_size=16).hexdigest())
         return user
 
 

@@ -80,3 +80,22 @@ def check_job_queues(app_configs: Any = None, **kwargs: Any) -> list[Error]:
             Error(f"QUEUE_ALERTS names queues not in JOB_QUEUES: {', '.join(sorted(unknown))}.", id="platform.E007")
         )
     return errors
+
+
+#: tier3's object-store key for this machine's SeaweedFS: public, so refused in production.
+LOCAL_OBJECT_STORE_SECRET = "milestones-local-only"  # noqa: S105
+
+
+@register(deploy=True)
+def check_object_store_secret(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """A deployment must not talk to its object store with the key printed in the settings."""
+    store = getattr(settings, "OBJECT_STORE", None)
+    if not store or settings.ENVIRONMENT != "production" or store["SECRET_KEY"] != LOCAL_OBJECT_STORE_SECRET:
+        return []
+    return [
+        Error(
+            "OBJECT_STORE_SECRET_KEY is not set: the object store's key is still the local default.",
+            hint="Set OBJECT_STORE_ACCESS_KEY and OBJECT_STORE_SECRET_KEY to the bucket's credentials.",
+            id="platform.E009",
+        )
+    ]

@@ -36,3 +36,23 @@ class Unprocessable(DomainError):
     """Well-formed, but not something the product can do (e.g. an idempotency key reused for another request)."""
 
     status = 422
+
+
+class RateLimited(DomainError):
+    """Too many requests of one kind from one client: try again in ``retry_after`` seconds."""
+
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Unavailable(DomainError):
+    """Something the request needs is down, and the product will not go on without it."""
+
+    status = 503
+
+    def __init__(self, message: str, *, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from app.accounts.models import User
+from app.platform.caching import invalidate
 from app.platform.errors import DomainError, PermissionDenied
 from app.platform.inputs.text import has_visible, trim
 from app.posts.models import COMMENT_MAX_LENGTH, Comment, Post
@@ -19,7 +20,10 @@ def post_publish(*, author: User, team: Team, title: str, body: str) -> Post:
         raise DomainError("A post needs a title.", field="title")
     if not has_visible(body):
         raise DomainError("A post needs a body.", field="body")
-    return Post.objects.create(team=team, author=author, title=trim(title), body=body)
+    with transaction.atomic():
+        post = Post.objects.create(team=team, author=author, title=trim(title), body=body)
+        invalidate(*post_topics(post))
+    return post
 
 
 def comment_add(*, author: User, post: Post, body: str) -> Comment:
@@ -29,4 +33,17 @@ def comment_add(*, author: User, post: Post, body: str) -> Comment:
     if len(body) > COMMENT_MAX_LENGTH:
         raise DomainError(f"A comment is at most {COMMENT_MAX_LENGTH} characters.", field="body")
     with transaction.atomic():  # the comment and its post's count (app.posts.counters) together
-        return Comment.objects.create(post=post, author=author, body=body)
+        comment = Comment.objects.create(post=post, author=author, body=body)
+        invalidate(*post_topics(post))
+    return comment
+
+
+def post_topics(post: Post) -> tuple[str, ...]:
+    """What a new post or comment changes in the application cache: the feed (its cards and
+    comment counts) and the post's own page."""
+    return ("posts", f"post:{post.pk}")
+
+
+def post_page_topics(post_id: int) -> tuple[str, ...]:
+    """What a post's page shows: the post and its comments, and people's avatars."""
+    return (f"post:{post_id}", "people")

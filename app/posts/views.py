@@ -10,25 +10,39 @@ from django.views.decorators.http import require_http_methods
 
 from app.accounts.http import SignedInRequest
 from app.analytics.services import page_view_track
+from app.platform.caching import shared_page
 from app.platform.errors import DomainError
 from app.platform.http.pages import page_number
 from app.posts.forms import CommentForm, PostForm
 from app.posts.models import Post
 from app.posts.selectors import feed_page, post_detail
-from app.posts.services import comment_add, post_publish
+from app.posts.services import comment_add, post_page_topics, post_publish
 from app.teams.selectors import teams_of
 
 FEED_PAGE_SIZE = 20
 
 
 def feed(request: HttpRequest) -> HttpResponse:
-    page = feed_page(page=page_number(request.GET.get("page")), page_size=FEED_PAGE_SIZE)
+    response = shared_page(request, depends_on=["posts"], render=_feed)
     page_view_track(request=request)
+    return response
+
+
+def _feed(request: HttpRequest) -> HttpResponse:
+    page = feed_page(page=page_number(request.GET.get("page")), page_size=FEED_PAGE_SIZE)
     return render(request, "posts/feed.html", {"page": page}, status=page.status)
 
 
 @require_http_methods(["GET", "POST"])
 def detail(request: HttpRequest, post_id: int) -> HttpResponse:
+    if request.method != "POST":
+        response = shared_page(request, depends_on=post_page_topics(post_id), render=lambda r: _detail(r, post_id))
+        page_view_track(request=request, post_id=post_id)
+        return response
+    return _detail(request, post_id)
+
+
+def _detail(request: HttpRequest, post_id: int) -> HttpResponse:
     post = post_detail(post_id=post_id)
     form = CommentForm(request.POST or None)
     if request.method == "POST":
@@ -42,8 +56,6 @@ def detail(request: HttpRequest, post_id: int) -> HttpResponse:
             else:
                 messages.success(request, "Thanks, your comment is posted.")
                 return redirect("post_detail", post_id=post.pk)
-    else:
-        page_view_track(request=request, post_id=post.pk)
     return render(request, "posts/detail.html", {"post": post, "form": form})
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from app.runner.units.kinds import Service
 from app.runner.units.loadbalancer import LoadBalancer
+from app.runner.units.object_store import ObjectStore
 from app.runner.units.pgbouncer import PgBouncer
 from app.runner.units.postgres import Postgres
-from app.runner.units.redis import Redis
+from app.runner.units.redis import CacheRedis, Redis
 from app.runner.units.replica import Replica, ReplicaPgBouncer
 from app.runner.units.setup_steps import CollectStatic, Migrate, SeedDemo
 from app.runner.units.smtp import SmtpSink
@@ -21,6 +22,8 @@ SERVICES: dict[str, type[Service]] = {
         PgBouncer,
         ReplicaPgBouncer,
         Redis,
+        CacheRedis,
+        ObjectStore,
         SmtpSink,
         Migrate,
         CollectStatic,

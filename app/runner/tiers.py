@@ -9,7 +9,6 @@ SETTINGS = Path(__file__).resolve().parents[2] / "config" / "settings"
 
 #: Tiers the roadmap names that have no settings module yet (README, "The tiers").
 PLANNED = {
-    "tier3": "stateless instances, caching, rate limits, object storage, metrics and alerts",
     "tier4": "sharding by team, failover, two regions, capacity planning",
 }
 

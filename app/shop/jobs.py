@@ -7,6 +7,7 @@ from django.core.files.base import ContentFile
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
+from app.platform.caching import invalidate
 from app.platform.inputs.images import store_thumbnail
 from app.platform.jobs import job
 from app.platform.outbound import http as outbound
@@ -75,3 +76,4 @@ def make_product_thumbnail(*, product_id: int) -> None:
     from app.shop.models import Product
 
     store_thumbnail(Product.objects.get(pk=product_id), source="image", target="thumbnail")
+    invalidate("products")

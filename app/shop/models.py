@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from app.platform.inputs.images import validate_image_size
+from app.platform.storage import private_storage
 
 
 class Product(models.Model):
@@ -45,7 +46,7 @@ class Order(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PLACED)
     total = models.DecimalField(max_digits=12, decimal_places=2)
     created_at = models.DateTimeField(default=timezone.now)
-    invoice = models.FileField(upload_to="invoices/", blank=True)
+    invoice = models.FileField(upload_to="invoices/", blank=True, storage=private_storage)
 
     class Meta:
         ordering = ["-created_at", "-id"]

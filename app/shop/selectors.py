@@ -12,6 +12,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from app.accounts.models import User
+from app.platform.caching import cached
 from app.platform.db.loading import Relations, load, load_rows
 from app.platform.errors import NotFound
 from app.platform.http.pages import Page, paginate
@@ -95,8 +96,20 @@ class Dashboard:
 
 
 def team_dashboard(*, team: Team, today: dt.date | None = None) -> Dashboard:
-    """Revenue and orders by day for the last 30 days, top products and recent orders."""
+    """Revenue and orders by day for the last 30 days, top products and recent orders.
+
+    The same for each of the team's owners, and costly on a busy team (it reads every order of
+    the month), so it goes through the application cache until the team's next order.
+    """
     today = today or timezone.localdate()
+    return cached(
+        f"dashboard:{team.pk}:{today.isoformat()}",
+        depends_on=[f"team:{team.pk}:orders"],
+        compute=lambda: _dashboard(team, today),
+    )
+
+
+def _dashboard(team: Team, today: dt.date) -> Dashboard:
     since = timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=DASHBOARD_DAYS - 1), dt.time.min))
     recent = Order.objects.filter(team=team, created_at__gte=since, status=Order.Status.PLACED)
     by_day: dict[dt.date, dict[str, Any]] = {

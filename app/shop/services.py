@@ -10,7 +10,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from app.accounts.models import User
+from app.platform.caching import invalidate
 from app.platform.errors import Conflict, DomainError, NotFound, PermissionDenied, Unprocessable
+from app.platform.http import ratelimit
 from app.platform.inputs.names import clean_name, slug_for
 from app.platform.jobs import enqueue, enqueue_all
 from app.shop import jobs
@@ -47,6 +49,7 @@ def product_create(
             if image is not None:
                 product.image.save(image.name or "product", image, save=False)
             product.save()
+            invalidate("products")
             if image is not None:
                 enqueue(jobs.make_product_thumbnail, product_id=product.pk, team_id=product.team_id)
     except IntegrityError as exc:
@@ -61,7 +64,9 @@ def order_checkout(*, user: User, product_id: int, quantity: int, idempotency_ke
     checkouts for the last item cannot both succeed. The confirmation email, invoice and
     webhook are enqueued to run after commit. With an ``idempotency_key`` a repeat of the
     same checkout (a retried request, a form sent twice) returns the order the first placed.
+    Checkouts are limited per user (``RATE_LIMITS["checkout-user"]``), replays included.
     """
+    ratelimit.enforce("checkout-user", user.pk)
     if idempotency_key is None:
         return _checkout(user=user, product_id=product_id, quantity=quantity)
     fingerprint = hashlib.sha256(f"{product_id}:{quantity}".encode()).hexdigest()
@@ -109,4 +114,6 @@ def _checkout(*, user: User, product_id: int, quantity: int) -> Order:
         if product.team.webhook_url:
             side_effects.append(jobs.deliver_order_webhook)
         enqueue_all([(job, {"order_id": order.pk}) for job in side_effects], team_id=order.team_id)
+        # The catalogue shows stock; the team's dashboard, its orders.
+        invalidate("products", f"team:{order.team_id}:orders")
     return order

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from app.accounts.http import SignedInRequest
+from app.platform.caching import shared_page
 from app.platform.errors import DomainError
 from app.platform.http.pages import page_number
 from app.shop.forms import CheckoutForm, ProductForm
@@ -21,6 +22,10 @@ PAGE_SIZE = 20
 
 
 def catalogue(request: HttpRequest) -> HttpResponse:
+    return shared_page(request, depends_on=["products"], render=_catalogue)
+
+
+def _catalogue(request: HttpRequest) -> HttpResponse:
     page = product_list(page=page_number(request.GET.get("page")), page_size=PAGE_SIZE)
     return render(request, "shop/catalogue.html", {"page": page}, status=page.status)
 

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from app.platform.errors import DomainError
 
 #: The page's title and heading by status; the message says the rest.
-TITLES = {403: "Not allowed", 404: "Not found"}
+TITLES = {403: "Not allowed", 404: "Not found", 429: "Slow down", 503: "Unavailable"}
 
 
 class DomainErrorMiddleware:
@@ -23,5 +23,9 @@ class DomainErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, DomainError):
             context = {"message": exception.message, "title": TITLES.get(exception.status, "Sorry")}
-            return render(request, "error.html", context, status=exception.status)
+            response = render(request, "error.html", context, status=exception.status)
+            retry_after = getattr(exception, "retry_after", None)
+            if retry_after is not None:
+                response["Retry-After"] = str(retry_after)
+            return response
         return None

@@ -1,6 +1,7 @@
 """Every scenario ``make bench`` knows, by the name ``S=`` takes."""
 
 from bench.scenarios import (
+    cache,
     checkout_latency,
     deploy,
     feed_queries,
@@ -9,8 +10,11 @@ from bench.scenarios import (
     page_views,
     pooling,
     priorities,
+    rate_limit,
     replica,
+    scale_out,
     seeding,
+    stampede,
 )
 
 SCENARIOS = {
@@ -24,4 +28,8 @@ SCENARIOS = {
     "page-views": page_views.run,
     "seed": seeding.run,
     "deploy": deploy.run,
+    "cache": cache.run,
+    "stampede": stampede.run,
+    "scale-out": scale_out.run,
+    "rate-limit": rate_limit.run,
 }

@@ -121,6 +121,10 @@ DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "Milestones <noreply@miles
 # The database alias `migrate` runs on (the runner's migrate step, `make migrate-data`).
 MIGRATION_DATABASE = "default"
 
+# What HAProxy (tier2 on) retries on another instance: by default only a connection that failed
+# (HAProxy's own default); a GET or HEAD only ever (``disable-l7-retry`` for the rest).
+LOAD_BALANCER_RETRY_ON = "conn-failure"
+
 # The job queues, highest priority first: the one list jobs (``@job(queue=…)``), workers
 # (``WORKERS``), queue monitoring and the runner read; a system check holds them to it.
 # critical: a person waits for it (password resets, order emails); default: the product's side
@@ -138,6 +142,11 @@ JOBS_PERIODIC: dict[str, float] = {}
 # Where a tier reads from a replica: its alias and the router's limits (app.platform.db.routing);
 # empty where there is one database.
 REPLICA_ROUTING: dict[str, Any] = {}
+
+# Rate limits by name (app.platform.http.ratelimit): {"login-address": {"count": 20, "seconds": 300,
+# "fail": "open"}, …}, counted in the cache alias RATE_LIMIT_CACHE. A limit not listed is not enforced.
+RATE_LIMITS: dict[str, dict[str, Any]] = {}
+RATE_LIMIT_CACHE = "ratelimit"
 
 # Webhook receivers get this long, in total (connect, send, the whole answer), before the
 # delivery counts as failed (app.platform.outbound.http).

@@ -16,6 +16,8 @@ Needs running: gunicorn (one worker process) and, for development, the local SMT
 
 from __future__ import annotations
 
+from typing import Any
+
 from config.settings.base import *  # noqa: F403
 from config.settings.base import VAR_DIR
 
@@ -40,9 +42,11 @@ DATABASES = {
 JOBS_BACKEND = "app.platform.jobs.InlineBackend"
 LOADING_STRATEGY = "app.platform.db.loading.LazyLoading"
 PAGE_VIEWS = "app.analytics.recorders.InlineRecorder"
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+CACHES: dict[str, dict[str, Any]] = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+# No application cache: pages and queries are computed for every request (app.platform.caching).
+APP_CACHE = "app.platform.caching.NoCache"
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }

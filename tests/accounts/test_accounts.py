@@ -128,7 +128,7 @@ def test_an_avatar_upload_stores_it_and_makes_a_thumbnail(client, settings, tmp_
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.avatar.name.startswith("avatars/")
-    with Image.open(user.avatar_thumbnail.path) as thumb:
+    with user.avatar_thumbnail.open("rb") as stored, Image.open(stored) as thumb:
         assert max(thumb.size) <= 256
 
 

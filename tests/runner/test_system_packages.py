@@ -151,7 +151,7 @@ def test_a_failing_apt_is_one_line_and_a_failure(calls, as_root, monkeypatch, ca
 
 def test_an_unknown_tier_is_refused_with_the_tiers_that_exist(capsys):
     assert system_packages.main(["up", "tier99"]) == 2
-    assert "There is no tier called 'tier99'; the tiers are tier0, tier1, tier2." in capsys.readouterr().err
+    assert "There is no tier called 'tier99'; the tiers are tier0, tier1, tier2, tier3." in capsys.readouterr().err
 
 
 def test_it_runs_before_the_virtualenv_with_the_standard_library_alone():

@@ -60,3 +60,20 @@ class TrustedProxyMiddleware:
             for header in FORWARDED_HEADERS:
                 request.META.pop(header, None)
         return self.get_response(request)
+
+
+def client_address(request: HttpRequest) -> str:
+    """The visitor's address: the one the load balancer saw, when the request came through it.
+
+    HAProxy's ``option forwardfor`` appends its peer's address to ``X-Forwarded-For``, so the last
+    entry is the one it vouches for; entries before it are whatever the client claimed. The header
+    is only still here when it came from a trusted proxy (the middleware above dropped it otherwise).
+    """
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if forwarded:
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        try:
+            return str(ipaddress.ip_address(last))
+        except ValueError:
+            pass
+    return str(request.META.get("REMOTE_ADDR", ""))

@@ -25,9 +25,7 @@ def validate_image_size(upload: FieldFile) -> None:
     decode to over half a gigabyte. The size is read from the image's header, so a
     decompression bomb is refused without being decompressed.
     """
-    limit = settings.MAX_IMAGE_UPLOAD_BYTES
-    if upload.size is not None and upload.size > limit:
-        raise ValidationError(f"The image is larger than {limit // (1024 * 1024)} MB.")
+    _check_bytes(upload)
     width, height = _dimensions(upload)
     if width * height > settings.MAX_IMAGE_PIXELS:
         raise ValidationError(_too_many_pixels(f"({width * height} pixels)"))
@@ -44,12 +42,21 @@ class ImageUploadField(forms.ImageField):
     default_validators = [validate_image_size]
 
     def to_python(self, data: Any) -> Any:
+        if data is not None and getattr(data, "size", None) is not None:
+            # Before decoding: an upload past the memory limit arrives cut short (app.platform.inputs.uploads).
+            _check_bytes(data)
         try:
             return super().to_python(data)
         except ValidationError as exc:
             if isinstance(exc.__cause__, Image.DecompressionBombError):
                 raise ValidationError(_too_many_pixels(str(exc.__cause__))) from exc
             raise
+
+
+def _check_bytes(upload: Any) -> None:
+    limit = settings.MAX_IMAGE_UPLOAD_BYTES
+    if upload.size is not None and upload.size > limit:
+        raise ValidationError(f"The image is larger than {limit / (1024 * 1024):g} MB.")
 
 
 def _too_many_pixels(detail: str) -> str:

@@ -69,9 +69,11 @@ class LoadBalancer(Daemon):
                 "    timeout server 60s",
                 # A request waiting for a free instance gets a 503 after this, not a hang.
                 "    timeout queue 30s",
-                # A connection refused by one instance is retried on the other at once.
+                # A connection refused by one instance is retried on the other at once; from tier3
+                # also a GET or HEAD whose instance died holding it (LOAD_BALANCER_RETRY_ON).
                 "    retries 2",
                 "    option redispatch 1",
+                f"    retry-on {ctx.settings.LOAD_BALANCER_RETRY_ON}",
                 "",
                 "frontend web",
                 f"    bind 127.0.0.1:{ctx.port('WEB_PORT')}",
@@ -87,6 +89,8 @@ class LoadBalancer(Daemon):
                 "    option forwardfor",
                 # Which server software answers is nobody's business outside.
                 "    http-response del-header Server",
+                # Only requests that are safe to send twice are ever retried after reaching an instance.
+                "    http-request disable-l7-retry unless METH_GET || METH_HEAD",
                 f"    default_backend {BACKEND}",
                 "",
                 f"backend {BACKEND}",

@@ -1,0 +1,67 @@
+"""The application cache: what a page or a query computed, shared by every instance.
+
+Views and selectors call the three functions here and never ask which tier they run in; the
+``APP_CACHE`` setting names the class that does the work:
+
+* ``NoCache`` (tier0 to tier2): every call computes, nothing is stored, invalidation is free;
+* ``SharedCache`` (tier3): entries in Redis, shared by every app instance (``app.platform.caching.shared``).
+
+Entries depend on named *topics* (``"posts"``, ``"post:42"``, ``"team:7:orders"``). A write that
+changes what a topic shows calls ``invalidate(topic)``, which takes effect when its transaction
+commits, so no other request can read the old value back into the cache before the write is
+visible. The TTL is the backstop for writes that do not say so (the admin, a shell).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.db import transaction
+
+from app.platform.seams import seam
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest, HttpResponse
+
+T = TypeVar("T")
+
+
+def cached(key: str, *, depends_on: Iterable[str], compute: Callable[[], T]) -> T:
+    """``compute()``'s value, from the cache while none of ``depends_on`` changed."""
+    return seam("APP_CACHE").value(key, tuple(depends_on), compute)
+
+
+def shared_page(
+    request: HttpRequest, *, depends_on: Iterable[str], render: Callable[[HttpRequest], HttpResponse]
+) -> HttpResponse:
+    """The page ``render`` makes, shared between anonymous visitors where the tier caches pages.
+
+    A visitor who is signed in, or has a message waiting, gets ``render(request)``; so does any
+    response that sets a cookie or carries a CSRF token, which are never stored.
+    """
+    return seam("APP_CACHE").page(request, tuple(depends_on), render)
+
+
+def invalidate(*topics: str, using: str | None = None) -> None:
+    """Entries depending on ``topics`` are stale once the current transaction commits (at once outside one)."""
+    cache: Any = seam("APP_CACHE")
+    if topics and cache.invalidates:
+        transaction.on_commit(lambda: cache.invalidate(topics), using=using)
+
+
+class NoCache:
+    """No application cache: compute every time (tier0 to tier2)."""
+
+    invalidates = False
+
+    def value(self, key: str, depends_on: tuple[str, ...], compute: Callable[[], T]) -> T:
+        return compute()
+
+    def page(
+        self, request: HttpRequest, depends_on: tuple[str, ...], render: Callable[[HttpRequest], HttpResponse]
+    ) -> HttpResponse:
+        return render(request)
+
+    def invalidate(self, topics: Iterable[str]) -> None:
+        """Nothing is stored, so nothing goes stale."""

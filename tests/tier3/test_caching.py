@@ -1,0 +1,193 @@
+"""tier3's application cache, against its real Redis: shared anonymous pages, invalidation on
+commit, per-visitor parts never shared, one recompute under a stampede, and a cache that is down."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from django.test import Client
+
+from app.platform.caching.shared import SharedCache
+from app.platform.seams import seam
+from app.runner.units.redis import CacheRedis
+from tests.factories import OrderFactory, PostFactory, TeamFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def shared() -> SharedCache:
+    cache = seam("APP_CACHE")
+    assert isinstance(cache, SharedCache)
+    return cache
+
+
+def test_an_anonymous_feed_is_computed_once_then_served_from_the_cache(django_assert_num_queries):
+    PostFactory.create_batch(3)
+    client = Client()
+    first = client.get("/")
+    assert first.status_code == 200
+    with django_assert_num_queries(0):
+        again = client.get("/")
+    assert again.content == first.content
+    assert again["Cache-Control"] == "public, max-age=0, s-maxage=60"
+    assert "Cookie" in again["Vary"]
+    assert again["ETag"] == first["ETag"]
+    # A browser (or CDN) that has the page is told it has not changed.
+    assert client.get("/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    stats = shared().stats()
+    assert stats["recomputes"] == 1
+    assert stats["lookups"] >= 3
+
+
+def test_a_new_comment_shows_on_the_next_request(client):
+    post = PostFactory(title="Cached post")
+    anonymous = Client()
+    assert "No comments yet" in anonymous.get(f"/posts/{post.pk}/").content.decode()
+    feed_before = anonymous.get("/").content.decode()
+    commenter = UserFactory()
+    client.force_login(commenter)
+    assert client.post(f"/posts/{post.pk}/", {"body": "Fresh from the cache test"}).status_code == 302
+    page = anonymous.get(f"/posts/{post.pk}/").content.decode()
+    assert "Fresh from the cache test" in page
+    assert "1 comment" in anonymous.get("/").content.decode()
+    assert "1 comment" not in feed_before
+
+
+def test_signed_in_pages_are_never_shared(client):
+    PostFactory()
+    alice = UserFactory(username="alice-signed-in")
+    client.force_login(alice)
+    mine = client.get("/")
+    assert "alice-signed-in" in mine.content.decode()
+    assert mine["Cache-Control"] == "private, no-cache"
+    anonymous = Client().get("/")
+    assert "alice-signed-in" not in anonymous.content.decode()
+    assert "Log in" in anonymous.content.decode()
+    # and the anonymous copy is not what a signed-in visitor gets afterwards
+    assert "alice-signed-in" in client.get("/").content.decode()
+
+
+def test_a_visitor_with_a_flash_message_waiting_gets_a_page_of_their_own():
+    anonymous = Client()
+    assert anonymous.get("/")["Cache-Control"].startswith("public")  # the shared copy exists
+    anonymous.cookies["messages"] = "something-pending"  # flash messages travel in this cookie
+    assert anonymous.get("/")["Cache-Control"] == "private, no-cache"
+
+
+def test_a_team_dashboard_is_computed_once_until_the_next_order(client, django_assert_max_num_queries):
+    owner = UserFactory()
+    team = TeamFactory(owner=owner)
+    OrderFactory.create_batch(3, team=team)
+    client.force_login(owner)
+    url = f"/teams/{team.slug}/dashboard/"
+    client.get(url)
+    # user, team, ownership, owned teams; no figures (revenue by day, top products, recent orders)
+    with django_assert_max_num_queries(4):
+        assert client.get(url).status_code == 200
+    from app.shop.services import order_checkout
+    from tests.factories import ProductFactory
+
+    product = ProductFactory(team=team, stock=5)
+    order = order_checkout(user=UserFactory(), product_id=product.pk, quantity=1)
+    assert f"#{order.pk}" in client.get(url).content.decode()
+
+
+def test_a_stale_hot_entry_is_recomputed_once_under_concurrency(settings):
+    cache = shared()
+    computed: list[int] = []
+
+    def compute() -> str:
+        computed.append(1)
+        time.sleep(0.2)  # a slow query: the window in which a stampede would pile up
+        return f"value {len(computed)}"
+
+    cache.fresh = 0.0  # stored already expired: the next readers all find it stale at once
+    try:
+        assert cache.value("stampede-test", ("stampede",), compute) == "value 1"
+        results: list[str] = []
+        threads = [
+            threading.Thread(target=lambda: results.append(cache.value("stampede-test", ("stampede",), compute)))
+            for _ in range(30)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        cache.fresh = SharedCache().fresh
+    assert len(computed) == 2, "one recompute for 30 concurrent readers of the stale entry"
+    assert set(results) <= {"value 1", "value 2"}
+
+
+def test_a_missing_entry_is_computed_once_while_the_others_wait():
+    cache = shared()
+    computed: list[int] = []
+
+    def compute() -> str:
+        computed.append(1)
+        time.sleep(0.3)
+        return "fresh"
+
+    results: list[str] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(cache.value("cold-test", ("cold",), compute))) for _ in range(20)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == ["fresh"] * 20
+    assert len(computed) == 1
+
+
+def test_invalidation_makes_every_dependent_entry_stale_and_nothing_else():
+    cache = shared()
+    calls: list[str] = []
+    for key in ("a", "b"):
+        cache.value(key, ("topic-x",), lambda key=key: calls.append(key) or key)
+    cache.value("c", ("topic-y",), lambda: calls.append("c") or "c")
+    cache.invalidate(["topic-x"])
+    for key, topic in (("a", "topic-x"), ("b", "topic-x"), ("c", "topic-y")):
+        cache.value(key, (topic,), lambda key=key: calls.append(key) or key)
+    assert calls == ["a", "b", "c", "a", "b"]
+
+
+def test_with_the_cache_redis_stopped_every_page_is_still_served(tier_services, client):
+    PostFactory(title="Served without a cache")
+    redis = tier_services.unit(CacheRedis)
+    ctx = tier_services.ctx
+    redis.stop(ctx)
+    try:
+        anonymous = Client()
+        started = time.monotonic()
+        for path in ("/", "/shop/", "/readyz"):
+            response = anonymous.get(path)
+            assert response.status_code == 200, (path, response.content[:300])
+        assert "Served without a cache" in anonymous.get("/").content.decode()
+        # One request pays the short socket timeout; the cache is then left alone, so the rest do not.
+        assert time.monotonic() - started < 3
+        owner = UserFactory()
+        team = TeamFactory(owner=owner)
+        client.force_login(owner)
+        assert client.get(f"/teams/{team.slug}/dashboard/").status_code == 200
+    finally:
+        redis.start(ctx)
+
+
+def test_a_page_holding_a_csrf_token_or_setting_a_cookie_is_never_stored(rf):
+    from django.http import HttpResponse
+    from django.middleware.csrf import get_token
+
+    from app.platform.caching.shared import _storable
+
+    plain = rf.get("/")
+    assert _storable(plain, HttpResponse("<p>for everyone</p>")) is not None
+    with_token = rf.get("/")
+    get_token(with_token)  # what {% csrf_token %} does while the template renders
+    assert _storable(with_token, HttpResponse("<form>…</form>")) is None
+    cookie = HttpResponse("<p>hello</p>")
+    cookie.set_cookie("seen", "1")
+    assert _storable(rf.get("/"), cookie) is None
+    assert _storable(rf.get("/"), HttpResponse(status=500)) is None
