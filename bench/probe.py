@@ -196,7 +196,7 @@ def team_orders(count: int) -> dict[str, object]:
         cursor.execute(
             """
             INSERT INTO shop_order (user_id, team_id, status, total, created_at, invoice)
-            SELECT %s, %s, 'placed', %s, now() - (n % 43200) * interval '1 minute', ''
+            SELECT %s, %s, 'placed', %s, now() - (n %% 43200) * interval '1 minute', ''
             FROM generate_series(1, %s) AS n
             """,
             [membership.user_id, team.pk, product.price, count],

@@ -85,7 +85,9 @@ def run(
         )
     finally:
         Path(script.name).unlink(missing_ok=True)
-    line = next(line for line in result.stdout.splitlines() if line.startswith("WRKJSON "))
+    line = next((line for line in result.stdout.splitlines() if line.startswith("WRKJSON ")), None)
+    if line is None:
+        raise NoRequests(f"wrk printed no summary for {url}:\n{result.stdout[-500:]}{result.stderr[-500:]}")
     data = json.loads(line.removeprefix("WRKJSON "))
     return Load(
         requests=data["requests"],

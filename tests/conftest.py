@@ -149,7 +149,9 @@ def _empty_caches(request):
 
     app_cache = seam("APP_CACHE")
     if isinstance(app_cache, SharedCache):
-        app_cache._down_until = 0.0  # an earlier test's outage, forgotten
+        # An earlier test's outage, invalidations and counts, forgotten.
+        app_cache._down_until, app_cache._lookups, app_cache._lookups_sent_at = 0.0, 0, 0.0
+        app_cache._unsent.clear()
     ratelimit._limiter._down_until = 0.0
 
 

@@ -18,11 +18,13 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.stack, pytest.mark.tier_independent]
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("bench-results")
+#: tier3's scenarios, smoke-run on their own (each starts tier3 stacks: a run of its own, its own time).
+TIER3_SCENARIOS = ["cache", "stampede", "scale-out", "rate-limit"]
+
+
+def _smoke(folder: Path, scenarios: list[str]) -> Path:
     completed = subprocess.run(
-        [sys.executable, "-m", "bench", "--seconds", "4", "--quick", "--results", str(folder)],
+        [sys.executable, "-m", "bench", *scenarios, "--seconds", "4", "--quick", "--results", str(folder)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -31,6 +33,18 @@ def results(tmp_path_factory) -> Path:
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "ratio:" in completed.stdout
     return folder
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> Path:
+    from bench.scenarios import SCENARIOS
+
+    return _smoke(tmp_path_factory.mktemp("bench-results"), [s for s in SCENARIOS if s not in TIER3_SCENARIOS])
+
+
+@pytest.fixture(scope="module")
+def tier3_results(tmp_path_factory) -> Path:
+    return _smoke(tmp_path_factory.mktemp("bench-tier3"), TIER3_SCENARIOS)
 
 
 @pytest.mark.parametrize(
@@ -98,6 +112,34 @@ def test_the_floor_covers_every_tier_and_page_views_arrive_once_in_batches(resul
     assert views["served"] <= views["stored"] <= views["served"] + views["uncounted"]
     assert views["inserts"] >= 1
     assert views["rows"] >= views["stored"]
+
+
+@pytest.mark.parametrize("scenario", TIER3_SCENARIOS)
+def test_each_tier3_scenario_writes_json_with_its_ratio_and_a_chart(tier3_results: Path, scenario: str):
+    data = json.loads((tier3_results / f"{scenario}.json").read_text())
+    assert data["scenario"] == scenario
+    assert data["ratio"] >= 0
+    assert data["rows"]
+    assert (tier3_results / f"{scenario}.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_cache_is_hit_and_a_stampede_costs_one_recompute(tier3_results: Path):
+    cache = json.loads((tier3_results / "cache.json").read_text())["figures"]
+    assert cache["hit_ratio"] >= 0.95
+    assert set(cache["rps"]) == {"tier2", "tier3"}
+    stampede = json.loads((tier3_results / "stampede.json").read_text())["figures"]
+    assert stampede["protected"] == [1, 1]  # after expiry, after invalidation: exactly one recompute each
+    assert all(count >= 1 for count in stampede["unprotected"])
+
+
+def test_a_log_in_attack_is_cut_to_the_limit_and_the_neighbour_gets_in(tier3_results: Path):
+    figures = json.loads((tier3_results / "rate-limit.json").read_text())["figures"]
+    limit = figures["limit"]["count"]
+    sent = sum(figures["attack"].values())
+    assert sent > limit
+    assert sent - figures["attack"].get("429", 0) <= limit
+    assert figures["neighbour"].get("429", 0) == 0
+    assert figures["neighbour"].get("302", 0) == sum(figures["neighbour"].values()) > 0
 
 
 def test_load_is_only_ever_sent_to_this_machine():

@@ -72,6 +72,7 @@ def test_tier2_balances_two_app_instances_through_haproxy_polling_readyz():
     )
     assert instances == ["web-1", "web-2"]
     config = (ROOT / "docker" / "haproxy" / "haproxy.cfg").read_text()
+    config += (ROOT / "docker" / "haproxy" / "servers-tier2.cfg").read_text()
     assert "uri /readyz" in config
     for name in instances:
         assert f"server {name} {name}:8000 check" in config
@@ -144,3 +145,22 @@ def test_every_image_builds_from_a_base_argument_and_copies_only_what_exists(doc
 def test_the_build_context_leaves_out_local_state():
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".git", ".venv", "var"} <= set(ignored)
+
+
+def test_tier3_runs_three_stateless_instances_with_its_cache_and_object_store():
+    tier3 = {name: s for name, s in COMPOSE["services"].items() if "tier3" in s["profiles"]}
+    instances = sorted(name for name, s in tier3.items() if s.get("image") == APP_IMAGE and "gunicorn" in s["command"])
+    assert instances == ["web-tier3-1", "web-tier3-2", "web-tier3-3"]
+    servers = (ROOT / "docker" / "haproxy" / "servers-tier3.cfg").read_text()
+    for name in instances:
+        assert f"server {name} {name}:8000 check" in servers
+        assert "volumes" not in tier3[name], f"{name} keeps nothing on a disk of its own"
+    assert "retry-on conn-failure empty-response" in servers
+    balancer = tier3["loadbalancer-tier3"]
+    assert "/etc/haproxy/servers-tier3.cfg" in balancer["command"]
+    env = tier3["web-tier3-1"]["environment"]
+    assert env["CACHE_REDIS_URL"].startswith("redis://cache:")
+    assert env["SESSION_REDIS_URL"].startswith("redis://broker:")
+    assert env["OBJECT_STORE_URL"] == "http://objects:8333"
+    assert "allkeys-lru" in tier3["cache"]["command"]
+    assert tier3["objects"]["ports"] == ["127.0.0.1:${OBJECT_STORE_PORT:-8333}:8333"]

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods
 
 from app.accounts.http import SignedInRequest
-from app.platform.caching import shared_page
+from app.platform.caching import cached, shared_page
 from app.platform.errors import DomainError
 from app.platform.http.pages import page_number
 from app.shop.forms import CheckoutForm, ProductForm
-from app.shop.selectors import order_get_for_user, orders_for_user, product_get, product_list, team_dashboard
+from app.shop.selectors import (
+    DASHBOARD_DAYS,
+    order_get_for_user,
+    orders_for_user,
+    product_get,
+    product_list,
+    team_dashboard,
+)
 from app.shop.services import order_checkout, product_create
 from app.teams.selectors import is_member, require_owner, team_get
 
@@ -98,4 +111,20 @@ def invoice(request: SignedInRequest, order_id: int) -> HttpResponseBase:
 def dashboard(request: SignedInRequest, team_slug: str) -> HttpResponse:
     team = team_get(slug=team_slug)
     require_owner(user=request.user, team=team)
-    return render(request, "shop/dashboard.html", {"dashboard": team_dashboard(team=team)})
+    today = timezone.localdate()
+    # The figures, charts and tables are the same for every owner of the team: rendered once and
+    # kept whole in the application cache (tier3) until the team's next order.
+    figures = cached(
+        f"dashboard-html:{team.pk}:{today.isoformat()}:{get_language()}:{timezone.get_current_timezone_name()}",
+        depends_on=[f"team:{team.pk}:orders"],
+        compute=lambda: render_to_string(
+            "shop/_dashboard_figures.html", {"dashboard": team_dashboard(team=team, today=today)}
+        ),
+    )
+    context = {
+        "team": team,
+        "first_day": today - dt.timedelta(days=DASHBOARD_DAYS - 1),
+        "last_day": today,
+        "figures": mark_safe(figures),  # noqa: S308 — rendered by our own template, escaped there
+    }
+    return render(request, "shop/dashboard.html", context)

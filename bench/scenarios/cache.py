@@ -10,7 +10,10 @@ comes from the cache's own counters (lookups and misses during the measured roun
 
 from __future__ import annotations
 
+import json
 import statistics
+
+import httpx
 
 from bench import wrk
 from bench.report import Report
@@ -18,21 +21,24 @@ from bench.stacks import bench_stack, probe, session_cookie
 
 ROUNDS = 3
 MIN_ROUND_SECONDS = 3
-ORDERS = 200_000
+ORDERS = 50_000
 GOALS = {"dashboard": 20.0, "feed": 3.0, "feed vs ping": 0.8}
 
 
 def _cookie_lua(cookie: str) -> str:
-    return f'wrk.headers["Cookie"] = "{cookie}"\n'
+    return f'wrk.headers["Cookie"] = {json.dumps(cookie)}\n'
 
 
 def measure(tier: str, *, rounds: int, round_seconds: float, orders: int) -> dict:
     with bench_stack(tier, f"cache-{tier}") as stack:
         team = probe(stack, "team-orders", str(orders))["team"]
-        owner = _cookie_lua(session_cookie(stack))
+        cookie = session_cookie(stack)
+        owner = _cookie_lua(cookie)
+        page = httpx.get(f"{stack.url()}teams/{team}/dashboard/", headers={"Cookie": cookie}, timeout=60)
+        assert page.status_code == 200, f"the owner's dashboard answered {page.status_code}"
         paths = {"ping": ("ping", ""), "feed": ("", ""), "dashboard": (f"teams/{team}/dashboard/", owner)}
         for path, lua in paths.values():  # warm-up: templates compiled, connections open, caches filled
-            wrk.run(stack.url() + path, seconds=1, lua=lua)
+            wrk.run(stack.url() + path, seconds=2, lua=lua)
         cached = tier == "tier3"
         if cached:
             probe(stack, "cache-stats", "reset")

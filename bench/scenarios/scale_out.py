@@ -10,6 +10,7 @@ the reason the curve is flat.
 
 from __future__ import annotations
 
+import functools
 import os
 
 from bench import wrk
@@ -18,6 +19,8 @@ from bench.report import Report
 from bench.stacks import bench_stack
 
 INSTANCES = (1, 2, 3)
+#: The smoke run (``--quick``) proves the harness on two sizes.
+QUICK_INSTANCES = (1, 2)
 PATHS = {"cached feed": "", "products API": "api/v1/products"}
 CONNECTIONS = 16
 #: A step that adds less than this to the best req/s so far counts as flat.
@@ -26,17 +29,19 @@ FLAT = 0.10
 
 def run(*, seconds: float, quick: bool = False) -> Report:
     cores = os.cpu_count() or 1
+    sizes = QUICK_INSTANCES if quick else INSTANCES
     round_seconds = max(3.0, seconds / 2)
     rps: dict[str, dict[int, float]] = {name: {} for name in PATHS}
     usage: dict[str, dict[int, dict[str, float]]] = {name: {} for name in PATHS}
     rows: list[list[object]] = []
-    for count in INSTANCES:
+    for count in sizes:
         with bench_stack("tier3", f"scale-out-{count}", WEB_INSTANCES=str(count)) as stack:
             for path in PATHS.values():
                 wrk.run(stack.url() + path, seconds=1)
             for name, path in PATHS.items():
                 load, used = cores_used(
-                    stack, lambda path=path: wrk.run(stack.url() + path, seconds=round_seconds, connections=CONNECTIONS)
+                    stack,
+                    functools.partial(wrk.run, stack.url() + path, seconds=round_seconds, connections=CONNECTIONS),
                 )
                 rps[name][count] = load.rps
                 usage[name][count] = used
@@ -51,11 +56,11 @@ def run(*, seconds: float, quick: bool = False) -> Report:
     ]
     flat_at: dict[str, int] = {}
     for name in PATHS:
-        best = rps[name][INSTANCES[0]]
-        flat_at[name] = INSTANCES[-1]
-        for count in INSTANCES[1:]:
+        best = rps[name][sizes[0]]
+        flat_at[name] = sizes[-1]
+        for count in sizes[1:]:
             if rps[name][count] < best * (1 + FLAT):
-                flat_at[name] = INSTANCES[INSTANCES.index(count) - 1]
+                flat_at[name] = sizes[sizes.index(count) - 1]
                 break
             best = rps[name][count]
         used = usage[name][flat_at[name]]
@@ -66,20 +71,20 @@ def run(*, seconds: float, quick: bool = False) -> Report:
             if busy >= 0.85 * cores
             else f"not CPU ({busy:.2f} of {cores} cores busy): the {leader} is the busiest part"
         )
-        curve = " → ".join(f"{rps[name][count]:,.0f}" for count in INSTANCES)
+        curve = " → ".join(f"{rps[name][count]:,.0f}" for count in sizes)
         notes.append(
-            f"{name}: {curve} req/s with {', '.join(map(str, INSTANCES))} instances; "
+            f"{name}: {curve} req/s with {', '.join(map(str, sizes))} instances; "
             f"flat from {flat_at[name]} instance(s) on; why: {reason}"
         )
-    gain = rps["products API"][INSTANCES[-1]] / rps["products API"][INSTANCES[0]]
+    gain = rps["products API"][sizes[-1]] / rps["products API"][sizes[0]]
     return Report(
         scenario="scale-out",
         columns=["path, instances", "req/s", "p99 ms", "errors", "cores busy", "busiest parts (cores)"],
         rows=rows,
         ratio=gain,
-        ratio_label=f"products API req/s with {INSTANCES[-1]} instances ÷ with {INSTANCES[0]} (on {cores} cores)",
+        ratio_label=f"products API req/s with {sizes[-1]} instances ÷ with {sizes[0]} (on {cores} cores)",
         notes=notes,
         figures={"rps": rps, "cores": usage, "flat_at": flat_at},
-        chart=[(f"{name} ×{count}", rps[name][count]) for name in PATHS for count in INSTANCES],
+        chart=[(f"{name} ×{count}", rps[name][count]) for name in PATHS for count in sizes],
         chart_unit="req/s",
     )

@@ -23,14 +23,16 @@ VAR = Path(os.environ["MILESTONES_VAR"]) / "containers"
 @pytest.fixture(scope="session")
 def container_env() -> dict[str, str]:
     """The environment the container tests run podman and podman-compose in."""
-    web, tls = free_port(), free_port()
-    while tls == web:
-        tls = free_port()
+    ports: set[int] = set()
+    while len(ports) < 3:
+        ports.add(free_port())
+    web, tls, objects = sorted(ports)
     return dict(
         os.environ,
         MILESTONES_VAR=str(VAR),
         WEB_PORT=str(web),
         TLS_PORT=str(tls),
+        OBJECT_STORE_PORT=str(objects),
         SUBNET="172.31.250.0/24",
         IP_RANGE="172.31.250.0/25",
         LOAD_BALANCER_ADDRESS="172.31.250.250",

@@ -39,7 +39,7 @@ def mail_of(stack: ComposeStack):
     return read
 
 
-@pytest.mark.parametrize("compose_stack", ["tier0", "tier1", "tier2"], indirect=True)
+@pytest.mark.parametrize("compose_stack", ["tier0", "tier1", "tier2", "tier3"], indirect=True)
 def test_the_profile_serves_the_smoke_journey(compose_stack, record_property):
     seen = journey.run(compose_stack.url(), mail_of(compose_stack))
     record_property("up_seconds", round(compose_stack.up_seconds, 1))
@@ -51,6 +51,19 @@ def test_the_profile_serves_the_smoke_journey(compose_stack, record_property):
         worker = next(name for name in compose_stack.services if name.startswith("worker-"))
         logs = compose_stack.log(compose_stack.container(worker), lines=500)
         assert re.search(r"Task app\.shop\.jobs\.send_order_confirmation\[[^]]+\] succeeded", logs), logs[-2000:]
+    if compose_stack.tier == "tier3":
+        # Stateless instances: the pictures are in the object store, fetched from its public address.
+        catalogue = httpx.get(compose_stack.url() + "shop/", timeout=10)
+        pictures = re.findall(r'src="(http://127\.0\.0\.1:\d+/media/[^"]+)"', catalogue.text)
+        assert pictures, catalogue.text[:1000]
+        picture = httpx.get(pictures[0], timeout=10)
+        assert picture.status_code == 200
+        assert picture.headers["content-type"].startswith("image/")
+        # Three instances in the pool; the anonymous feed comes from the shared cache the second time.
+        pool = compose_stack.pool().servers()
+        assert sorted(pool) == ["web-tier3-1", "web-tier3-2", "web-tier3-3"]
+        assert all(row["status"] == "UP" for row in pool.values())
+        assert httpx.get(compose_stack.url(), timeout=10).headers["cache-control"].startswith("public")
     if compose_stack.tier == "tier2":
         ca = compose_stack.tls_dir / "ca.pem"
         trusting = ssl.create_default_context(cafile=str(ca))

@@ -80,6 +80,23 @@ def test_the_tier2_overlay_runs_the_tier_with_its_data_services():
         assert any(kube.selects(service, d) for d in kube.of_kind(manifests, "Deployment")), service["metadata"]
 
 
+def test_the_tier3_overlay_adds_the_cache_the_object_store_and_a_third_web_replica():
+    manifests = kube.render("tier3")
+    config = named(manifests, "ConfigMap", "milestones")["data"]
+    assert config["TIER"] == "tier3"
+    services = {s["metadata"]["name"] for s in kube.of_kind(manifests, "Service")}
+    hosts = {config[key].split("//", 1)[1].split(":", 1)[0] for key in ("CACHE_REDIS_URL", "OBJECT_STORE_URL")}
+    assert hosts == {"cache", "objects"}
+    assert hosts <= services
+    assert config["SESSION_REDIS_URL"].startswith("redis://broker:")
+    deployments = {d["metadata"]["name"]: d for d in kube.of_kind(manifests, "Deployment")}
+    assert set(deployments) == {*DATA, *APP, "cache", "objects"}
+    assert deployments["web"]["spec"]["replicas"] == 3
+    cache = deployments["cache"]["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert "allkeys-lru" in cache
+    assert all(m["metadata"].get("labels", {}).get("milestones/tier") == "tier3" for m in manifests)
+
+
 def readyz(kubeplay: kube.KubePlay):
     def probe(container: str) -> bool:
         return kubeplay.podman.ok("exec", container, "curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:8000/readyz")

@@ -38,7 +38,8 @@ def test_an_anonymous_feed_is_computed_once_then_served_from_the_cache(django_as
     assert client.get("/", HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
     stats = shared().stats()
     assert stats["recomputes"] == 1
-    assert stats["lookups"] >= 3
+    assert stats["misses"] == 1
+    assert stats["lookups"] >= 1  # each process adds its count at most once a second
 
 
 def test_a_new_comment_shows_on_the_next_request(client):

@@ -63,6 +63,8 @@ DEFAULT_OPTIONS: dict[str, Any] = {
 }
 #: How often a request waiting for the lock holder's value looks for it.
 POLL_SECONDS = 0.01
+#: How often each process adds its count of lookups to the shared counters.
+LOOKUP_COUNT_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,9 @@ class SharedCache:
         self.backoff = float(options["BACKOFF_SECONDS"])
         self.protect = bool(options["STAMPEDE_PROTECTION"])
         self._down_until = 0.0
+        self._lookups, self._lookups_sent_at = 0, 0.0
+        self._unsent: set[str] = set()
+        self._redis: Any = None
 
     # The two things callers do.
 
@@ -130,18 +135,28 @@ class SharedCache:
         return _public(response, self.fresh)
 
     def invalidate(self, topics: Iterable[str]) -> None:
-        if self._is_down():
-            return  # entries written meanwhile are gone with the cache, or expire within KEEP_SECONDS
+        """Tried even while the cache is being left alone: a lost invalidation would show stale
+        pages until the TTL. One that fails is kept and sent again before this process's next read."""
+        self._unsent.update(topics)
+        self._send_invalidations()
+
+    def _send_invalidations(self) -> None:
+        if not self._unsent:
+            return
+        topics = sorted(self._unsent)
         try:
             pipe = self._client().pipeline(transaction=False)
             for topic in topics:
                 pipe.incr(self._topic(topic))
             pipe.execute()
         except RedisError as exc:
+            log.error("application cache: invalidation of %s not sent yet: %s", ", ".join(topics), exc)
             self._trip(exc)
+        else:
+            self._unsent.difference_update(topics)
 
     def stats(self) -> dict[str, int]:
-        """The counters, as ``make bench`` and operators read them."""
+        """The counters, as ``make bench`` and operators read them (lookups to within a second)."""
         raw = self._client().hgetall(self._stats_key())
         return {key.decode(): int(value) for key, value in raw.items()}
 
@@ -156,6 +171,7 @@ class SharedCache:
         if self._is_down():
             return compute()
         try:
+            self._send_invalidations()  # any this process could not send: before it reads again
             seen = self._lookup(key, depends_on)
         except RedisError as exc:
             self._trip(exc)
@@ -200,20 +216,27 @@ class SharedCache:
                 self._unlock(key)
 
     def _lookup(self, key: str, depends_on: tuple[str, ...]) -> Lookup:
-        pipe = self._client().pipeline(transaction=False)
-        if depends_on:
-            pipe.mget([self._topic(topic) for topic in depends_on])
-        pipe.get(self._entry(key))
-        pipe.hincrby(self._stats_key(), "lookups", 1)
-        replies = pipe.execute()
-        versions = tuple(int(v) if v is not None else 0 for v in (replies[0] if depends_on else []))
-        raw = replies[-2]
+        """The topics' versions and the entry in one ``MGET``: one command, one round trip."""
+        client = self._client()
+        replies = client.mget([*(self._topic(topic) for topic in depends_on), self._entry(key)])
+        self._count_lookup(client)
+        versions = tuple(int(v) if v is not None else 0 for v in replies[:-1])
+        raw = replies[-1]
         if raw is None:
             return Lookup(versions)
         stamp, fresh_until, value = pickle.loads(raw)  # noqa: S301 — written by this class, in our own Redis
         if tuple(stamp) != versions:
             return Lookup(versions)  # a topic changed since: stale, and not to be shown
         return Lookup(versions, found=True, fresh=time.time() < fresh_until, value=value)
+
+    def _count_lookup(self, client: Any) -> None:
+        """Lookups are counted here and added to the shared counter at most once a second: a
+        counter update per request would cost Redis as much as the lookup itself."""
+        self._lookups += 1
+        now = time.monotonic()
+        if now - self._lookups_sent_at >= LOOKUP_COUNT_SECONDS:
+            pending, self._lookups, self._lookups_sent_at = self._lookups, 0, now
+            client.hincrby(self._stats_key(), "lookups", pending)
 
     def _store(self, key: str, versions: tuple[int, ...], value: Any) -> None:
         payload = pickle.dumps((versions, time.time() + self.fresh, value), protocol=pickle.HIGHEST_PROTOCOL)
@@ -260,9 +283,12 @@ class SharedCache:
     # Redis, and what to do when it is not there.
 
     def _client(self) -> Any:
-        from django_redis import get_redis_connection
+        """The alias's Redis client (thread-safe, with its pool), looked up once per process."""
+        if self._redis is None:
+            from django_redis import get_redis_connection
 
-        return get_redis_connection(self.alias)
+            self._redis = get_redis_connection(self.alias)
+        return self._redis
 
     def _count(self, what: str) -> None:
         try:

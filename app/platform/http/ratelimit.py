@@ -5,12 +5,14 @@ of so many seconds, and what to do when the counters cannot be reached (``"fail"
 the request through, ``"closed"`` refuses it with a 503). A limit a tier does not list is not
 enforced, so tier0 to tier2 (``RATE_LIMITS = {}``) never touch Redis here.
 
-A fixed window per limit and client: ``INCR`` the window's counter and set its expiry in one
-pipelined round trip; over the limit, ``RateLimited`` (429, with ``Retry-After``: the seconds
-until the window ends) is raised, which the pages and the API both answer with their usual
-error (``DomainErrorMiddleware``, the API's ``domain_error``). A window may let through up to
-twice its count across its boundary, the usual price of a fixed window, and it costs one round
-trip and one key per client and window.
+A sliding window per limit and client, counted the way Cloudflare's and Redis's own write-ups
+describe: ``INCR`` this window's counter and read the previous window's in one pipelined round
+trip, and weigh the previous one by how much of it is still inside the last ``seconds``. Unlike a
+fixed window, no burst of twice the limit gets through across a window's edge. Refused requests
+count too, so a client that keeps hammering stays refused until it slows down. Over the limit,
+``RateLimited`` (429, with ``Retry-After``: the seconds until a request would get through) is
+raised, which the pages and the API both answer with their usual error (``DomainErrorMiddleware``,
+the API's ``domain_error``). It costs one round trip and two small keys per client.
 
 Counters live on their own cache alias (``RATE_LIMIT_CACHE``) in the Redis that never evicts
 (tier3 puts it beside the sessions), with short timeouts: after a failure the limiter leaves Redis
@@ -64,7 +66,7 @@ class Limit:
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
-    used: int
+    used: float
     retry_after: int
 
 
@@ -73,38 +75,55 @@ class _Limiter:
         self._down_until = 0.0
 
     def hit(self, limit: Limit, client: str, *, count: bool = True) -> Decision:
-        """Count one request (or, ``count=False``, only look) in ``client``'s current window."""
+        """Count one request (or, ``count=False``, only look) against ``client``'s sliding window."""
         now = time.time()
-        window = int(now // limit.seconds)
-        retry_after = max(1, math.ceil((window + 1) * limit.seconds - now))
+        window, into = divmod(now, limit.seconds)
+        fraction = into / limit.seconds
         if time.monotonic() < self._down_until:
-            return self._unreachable(limit, retry_after)
+            return self._unreachable(limit)
         digest = hashlib.blake2b(client.encode(), digest_size=12).hexdigest()
-        key = f"rl:{limit.name}:{digest}:{window}"
+        current, previous = (f"rl:{limit.name}:{digest}:{int(w)}" for w in (window, window - 1))
         try:
-            redis = _client()
+            pipe = _client().pipeline(transaction=False)
             if count:
-                pipe = redis.pipeline(transaction=False)
-                pipe.incr(key)
-                pipe.expire(key, limit.seconds + 1)
-                used = int(pipe.execute()[0])
+                pipe.incr(current)
+                pipe.expire(current, 2 * limit.seconds + 1)
             else:
-                used = int(redis.get(key) or 0)
+                pipe.get(current)
+            pipe.get(previous)
+            replies = pipe.execute()
         except RedisError as exc:
             log.warning("rate limits unavailable for %.0f s: %s", BACKOFF_SECONDS, exc)
             self._down_until = time.monotonic() + BACKOFF_SECONDS
-            return self._unreachable(limit, retry_after)
+            return self._unreachable(limit)
+        now_count, before = int(replies[0] or 0), int(replies[-1] or 0)
+        # This window's requests, and the share of the previous window's still inside the last
+        # ``seconds``: no burst of twice the limit across a window's edge, as a fixed window allows.
+        used = before * (1 - fraction) + now_count
         allowed = used <= limit.count if count else used < limit.count
+        retry_after = 0 if allowed else _retry_after(limit, fraction, now_count, before)
         return Decision(allowed=allowed, used=used, retry_after=retry_after)
 
     @staticmethod
-    def _unreachable(limit: Limit, retry_after: int) -> Decision:
+    def _unreachable(limit: Limit) -> Decision:
         if limit.fail_open:
             return Decision(allowed=True, used=0, retry_after=0)
         raise Unavailable("This is briefly unavailable; please try again in a few seconds.", retry_after=5)
 
 
 _limiter = _Limiter()
+
+
+def _retry_after(limit: Limit, fraction: float, current: int, previous: int) -> int:
+    """Seconds until a request would be let through, if none is sent meanwhile."""
+    room = limit.count - 1  # what the window may hold before the next request
+    if current <= room and previous:
+        # Within this window, once enough of the previous one has slid out.
+        wait = (1 - (room - current) / previous - fraction) * limit.seconds
+    else:
+        # This window alone is over the limit: into the next one, until enough of this has slid out.
+        wait = (1 - fraction) * limit.seconds + (1 - room / current) * limit.seconds
+    return max(1, math.ceil(wait))
 
 
 def _client() -> Any:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -35,7 +36,7 @@ PROJECT = "milestones"
 #: once it runs, a one-shot job (``migrate-…``) once it exited 0.
 HEALTH_TIMEOUT = 300.0
 #: The settings every compose service's host side reads (docker-compose.yml's ``${…}``).
-FORWARDED = ("WEB_PORT", "TLS_PORT")
+FORWARDED = ("WEB_PORT", "TLS_PORT", "OBJECT_STORE_PORT")
 STATE = "containers.json"
 
 
@@ -64,7 +65,7 @@ class ComposeStack:
         return f"http://127.0.0.1:{self.port('WEB_PORT')}/"
 
     def https_url(self) -> str | None:
-        return f"https://127.0.0.1:{self.port('TLS_PORT')}/" if "loadbalancer" in self.services else None
+        return f"https://127.0.0.1:{self.port('TLS_PORT')}/" if self.balancer else None
 
     def images(self, base: str) -> list[Image]:
         """The images the profile builds, each once (services may share one, as the app's do)."""
@@ -74,11 +75,16 @@ class ComposeStack:
                 found.setdefault(service["image"], Image(service["image"], service["build"]["dockerfile"], base))
         return list(found.values())
 
+    @property
+    def balancer(self) -> str | None:
+        """The profile's load balancer service (``loadbalancer``, ``loadbalancer-tier3``), if it has one."""
+        return next((name for name in self.services if name.startswith("loadbalancer")), None)
+
     def instances(self) -> list[str]:
-        """The app instances behind the load balancer (its servers, by service name)."""
-        if "loadbalancer" not in self.services:
+        """The app instances behind the load balancer (its servers, by service name: ``web-1``, ``web-tier3-1``)."""
+        if not self.balancer:
             return []
-        return [name for name in self.services if name.startswith("web-") and name[4:].isdigit()]
+        return [name for name in self.services if re.fullmatch(r"web(-tier\d+)?-\d+", name)]
 
     @property
     def tls_dir(self) -> Path:
@@ -124,7 +130,7 @@ class ComposeStack:
         """Build, start, wait until healthy; on failure, the failing container's log and a stop."""
         base = self.podman.base_image()
         self.podman.build(self.images(base))
-        if "loadbalancer" in self.services:
+        if self.balancer:
             tls.ensure(self.tls_dir)
             self.admin_dir.mkdir(parents=True, exist_ok=True)
         self.save_state()

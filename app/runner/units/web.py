@@ -64,7 +64,8 @@ class Web(Group):
     name = "web"
 
     def instances(self, ctx: Context) -> list[AppInstance]:
-        count = int(ctx.settings.WEB_SERVER.get("instances", 1))
+        # WEB_INSTANCES resizes a tier for one run (the scale-out benchmark), as WEB_WORKERS does.
+        count = int(ctx.env.get("WEB_INSTANCES", ctx.settings.WEB_SERVER.get("instances", 1)))
         if count == 1:
             return [AppInstance()]
         return [AppInstance(f"web-{n}", "WEB_INSTANCE_PORT", n - 1) for n in range(1, count + 1)]
