@@ -129,7 +129,6 @@ def test_the_cache_is_hit_and_a_stampede_costs_one_recompute(tier3_results: Path
     assert set(cache["rps"]) == {"tier2", "tier3"}
     stampede = json.loads((tier3_results / "stampede.json").read_text())["figures"]
     assert stampede["protected"] == [1, 1]  # after expiry, after invalidation: exactly one recompute each
-    assert all(count >= 1 for count in stampede["unprotected"])
 
 
 def test_a_log_in_attack_is_cut_to_the_limit_and_the_neighbour_gets_in(tier3_results: Path):

@@ -58,8 +58,10 @@ def run(*, seconds: float, quick: bool = False) -> Report:
             while not stop.is_set():  # a visitor opening the log-in page, then logging in
                 try:
                     neighbour, token = _client(base, NEIGHBOUR)
-                    with neighbour:
+                    try:
                         calm[_attempt(neighbour, token, base, "demo", "demo12345")] += 1
+                    finally:
+                        neighbour.close()
                 except (httpx.HTTPError, AssertionError) as exc:
                     calm[f"failed: {type(exc).__name__}: {exc}"[:120]] += 1
                 stop.wait(NEIGHBOUR_EVERY)

@@ -185,15 +185,35 @@ class SharedCache:
             if not self._lock(key):
                 self._count("stale")
                 return seen.value
-            return self._recompute(key, seen.versions, compute, storable, locked=True)
+            return self._refresh(key, depends_on, seen, compute, storable)
         self._count("misses")
         if self._lock(key):
-            return self._recompute(key, seen.versions, compute, storable, locked=True)
+            return self._refresh(key, depends_on, seen, compute, storable)
         waited = self._wait_for(key, depends_on)
         if waited.found:
             self._count("waited")
             return waited.value
         return self._recompute(key, seen.versions, compute, storable, locked=False)
+
+    def _refresh(
+        self,
+        key: str,
+        depends_on: tuple[str, ...],
+        seen: Lookup,
+        compute: Callable[[], Any],
+        storable: Callable[[Any], bool],
+    ) -> Any:
+        """Holding the lock: unless the previous holder stored a fresh value since this request
+        looked (it released the lock in between), compute and store it."""
+        try:
+            again = self._lookup(key, depends_on)
+        except RedisError as exc:
+            self._trip(exc)
+            again = seen
+        if again.found and again.fresh:
+            self._unlock(key)
+            return again.value
+        return self._recompute(key, again.versions or seen.versions, compute, storable, locked=True)
 
     def _recompute(
         self,

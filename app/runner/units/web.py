@@ -66,7 +66,7 @@ class Web(Group):
     def instances(self, ctx: Context) -> list[AppInstance]:
         # WEB_INSTANCES resizes a tier for one run (the scale-out benchmark), as WEB_WORKERS does.
         count = int(ctx.env.get("WEB_INSTANCES", ctx.settings.WEB_SERVER.get("instances", 1)))
-        if count == 1:
+        if count == 1 and "loadbalancer" not in ctx.settings.RUNNER_SERVICES:
             return [AppInstance()]
         return [AppInstance(f"web-{n}", "WEB_INSTANCE_PORT", n - 1) for n in range(1, count + 1)]
 
