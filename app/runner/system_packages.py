@@ -62,13 +62,15 @@ BROWSER = {"/usr/bin/chromium": "chromium", "/usr/bin/certutil": "libnss3-tools"
 LOAD_GENERATOR = {"wrk": "wrk"}
 #: Containers without a Docker engine (``RUNTIME=containers``, tests/containers/): podman with
 #: runc (crun refuses hybrid cgroups), its network stack (netavark, aardvark-dns for names
-#: between containers, iptables for published ports) and debootstrap for the base image.
+#: between containers, iptables for published ports), catatonit (``podman kube play`` builds its
+#: pods' pause image from it where no registry answers) and debootstrap for the base image.
 #: podman-compose comes from PyPI (requirements-dev.txt): Debian's is too old for profiles.
 CONTAINERS = {
     "podman": "podman",
     "runc": "runc",
     "/usr/lib/podman/netavark": "netavark",
     "/usr/lib/podman/aardvark-dns": "aardvark-dns",
+    "/usr/libexec/podman/catatonit": "catatonit",
     "iptables": "iptables",
     "debootstrap": "debootstrap",
 }

@@ -73,7 +73,7 @@ def test_each_need_asks_for_what_its_target_drives():
         return set(system_packages.programs_for(need, tier).values())
 
     servers = {"postgresql-15", "redis-server", "pgbouncer", "haproxy"}
-    containers = {"podman", "runc", "netavark", "aardvark-dns", "iptables", "debootstrap"}
+    containers = {"podman", "runc", "netavark", "aardvark-dns", "catatonit", "iptables", "debootstrap"}
     assert packages("test") == servers | containers | {"chromium", "libnss3-tools", "wrk", "kubernetes-client"}
     assert packages("containers") == containers
     assert packages("bench") == servers | {"wrk"}
