@@ -105,19 +105,28 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
             os.kill(pid, sig)
 
 
-def free_port(low: int = 20000, high: int = 30000) -> int:
-    """A free port below the kernel's ephemeral range, where a TIME_WAIT socket cannot hold it."""
+def free_port(low: int = 20000, high: int = 30000, width: int = 1) -> int:
+    """A free port (and the ``width - 1`` after it) below the kernel's ephemeral range.
+
+    Below that range a TIME_WAIT socket cannot hold it; every port of the range is tried,
+    because a server that takes several (the object store takes eight) fails on any of them.
+    """
     import random
 
     for _ in range(200):
-        port = random.randint(low, high)  # noqa: S311 - spreading ports, not a secret
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
+        port = random.randint(low, high - width + 1)  # noqa: S311 - spreading ports, not a secret
+        if all(_bindable(candidate) for candidate in range(port, port + width)):
             return port
-    raise RunnerError(f"no free port between {low} and {high}")
+    raise RunnerError(f"no {width} free ports in a row between {low} and {high}")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def run_as_needed() -> str | None:

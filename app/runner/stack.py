@@ -165,9 +165,9 @@ def private_stack(
         if name in extra_env:  # a port the caller chose (to name it in another variable) is kept
             continue
         width = PORT_RANGES.get(name, 1)
-        port = free_port()
+        port = free_port(width=width)
         while taken.intersection(range(port, port + width)):
-            port = free_port()
+            port = free_port(width=width)
         taken.update(range(port, port + width))
         environ[name] = str(port)
     stack = Stack(tier, environ=environ, settings_module=settings_module)

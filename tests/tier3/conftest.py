@@ -1,35 +1,42 @@
 """tier3's tests run after tier2's in this pass, and tier2's stop and restart the standby: for a
-moment after, its PgBouncer still refuses logins (``server_login_retry``). Each test here starts
-once a read through the replica's pooler succeeds again."""
+moment after, its PgBouncer still refuses logins (``server_login_retry``). Each module here starts
+once a read through the replica's pooler succeeds again.
+
+The probe is a plain psycopg connection, not Django's: it runs before tests that forbid the
+replica alias, and before browser tests whose event loop makes Django's ORM refuse to run."""
 
 from __future__ import annotations
 
 import time
 
+import psycopg
 import pytest
 from django.conf import settings
+from django.db import connections
 
 
-@pytest.fixture(autouse=True)
-def _replica_answering(django_db_blocker, tier_services):
+@pytest.fixture(scope="module", autouse=True)
+def _replica_answering(django_db_setup, tier_services):
     if not settings.REPLICA_ROUTING:
         return
-    from django.db import OperationalError, connections
-
     from app.platform.db import replica_health
 
-    alias = settings.REPLICA_ROUTING["ALIAS"]
+    params = connections[settings.REPLICA_ROUTING["ALIAS"]].settings_dict
     deadline = time.monotonic() + 20
-    with django_db_blocker.unblock():
-        while True:
-            try:
-                with connections[alias].cursor() as cursor:
-                    cursor.execute("SELECT 1")
-                break
-            except OperationalError:
-                connections[alias].close()
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        connections[alias].close()
+    while True:
+        try:
+            with psycopg.connect(
+                host=params["HOST"],
+                port=params["PORT"],
+                dbname=params["NAME"],
+                user=params["USER"],
+                password=params["PASSWORD"],
+                connect_timeout=2,
+            ) as probe:
+                probe.execute("SELECT 1")
+            break
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
     replica_health.reset()
