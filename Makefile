@@ -32,6 +32,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade pip
 	@$(PY) -m pip install --quiet -r requirements-dev.txt
+	@# The media service's package on the path (what an editable install does, without needing a
+	@# build backend offline): the tiers without the service run its work in-process.
+	@echo "$(CURDIR)/services/media" > "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/milestones-media.pth"
 	@touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install the pinned dependencies

@@ -11,5 +11,6 @@ import os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", f"config.settings.{os.environ.get('TIER', 'tier1')}")
 
 from app.platform.jobs.celery_tasks import app
+from app.platform.media import results  # noqa: F401 - the media service's results task
 
 __all__ = ["app"]

@@ -23,6 +23,7 @@ TIER_NUMBER = int(os.environ["DJANGO_SETTINGS_MODULE"].rsplit("tier", 1)[1])
 # tests/tierN/ test what milestone N adds, so they run in tierN's pass and every later one.
 collect_ignore = [f"tier{n}" for n in range(1, 5) if n > TIER_NUMBER]
 INLINE = "app.platform.jobs.InlineBackend"
+IN_PROCESS_MEDIA = "app.platform.media.in_process.InProcess"
 
 
 def pytest_report_header(config):
@@ -159,9 +160,12 @@ def _empty_caches(request):
 def inline_jobs(settings):
     """Run jobs in the test's own process: for tests of what a job does, not of how it is delivered.
 
-    Delivery through real Celery workers is tested in tests/tier1/.
+    Media work too (tier3 sends it to the media service): the same code, the same storages.
+    Delivery through real Celery workers is tested in tests/tier1/, through the real media
+    service in tests/tier3/test_media_service.py.
     """
     settings.JOBS_BACKEND = INLINE
+    settings.MEDIA_WORK = IN_PROCESS_MEDIA
 
 
 @pytest.fixture

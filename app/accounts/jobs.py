@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
-from app.platform.caching import invalidate
-from app.platform.inputs.images import store_thumbnail
+from app.platform import media
+from app.platform.inputs.images import thumbnail_request
 from app.platform.jobs import job
 
 
@@ -39,8 +39,12 @@ def deliver_email(*, to: str, subject: str, body: str, html_body: str | None = N
 def make_avatar_thumbnail(*, user_id: int) -> None:
     from app.accounts.models import User
 
-    store_thumbnail(User.objects.get(pk=user_id), source="avatar", target="avatar_thumbnail")
-    invalidate("people")  # post pages show their authors' and commenters' avatars
+    # Post pages show their authors' and commenters' avatars: "people" is invalidated once it is made.
+    request = thumbnail_request(
+        User.objects.get(pk=user_id), source="avatar", target="avatar_thumbnail", topics=["people"]
+    )
+    if request:
+        media.submit(request)
 
 
 @job(queue="critical")

@@ -75,9 +75,12 @@ def check_job_queues(app_configs: Any = None, **kwargs: Any) -> list[Error]:
             errors.append(
                 Error(f"WORKERS name queues not in JOB_QUEUES: {', '.join(sorted(unknown))}.", id="platform.E007")
             )
-    if unknown := set(settings.QUEUE_ALERTS) - known:
+    if unknown := set(settings.QUEUE_ALERTS) - known - set(settings.SERVICE_QUEUES):
         errors.append(
-            Error(f"QUEUE_ALERTS names queues not in JOB_QUEUES: {', '.join(sorted(unknown))}.", id="platform.E007")
+            Error(
+                f"QUEUE_ALERTS names queues in neither JOB_QUEUES nor SERVICE_QUEUES: {', '.join(sorted(unknown))}.",
+                id="platform.E007",
+            )
         )
     return errors
 

@@ -49,6 +49,9 @@ SETTING_GROUPS: tuple[tuple[str, str], ...] = (
     ("JOBS_", "jobs"),
     ("CELERY_", "jobs"),
     ("QUEUE_ALERTS", "jobs"),
+    ("JOB_QUEUES", "jobs"),
+    ("SERVICE_QUEUES", "jobs"),
+    ("MEDIA_WORK", "jobs"),
     ("LOADING_", "loading"),
     ("CACHES", "cache"),
     ("CACHE_", "cache"),
@@ -83,6 +86,7 @@ SETTING_GROUPS: tuple[tuple[str, str], ...] = (
     ("RUNNER_SERVICES", "services"),
     ("WEB_SERVER", "services"),
     ("WORKERS", "services"),
+    ("MEDIA_SERVICE", "services"),
 )
 
 #: Settings a library reads under one prefix (Celery's ``namespace="CELERY"``): when the
@@ -316,8 +320,8 @@ def settings_lines(before: dict[str, Any], after: dict[str, Any], *, verbose: bo
 # Services, compared ---------------------------------------------------------------------------------
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+def _plural(count: int, word: str, words: str | None = None) -> str:
+    return f"{count} {word if count == 1 else words or word + 's'}"
 
 
 def _kind(name: str) -> str:
@@ -352,6 +356,8 @@ def services_of(module: ModuleType) -> dict[str, Any]:
             specs[name] = [dict(worker) for worker in module.WORKERS]
         elif name == "scheduler":
             specs[name] = dict(module.JOBS_PERIODIC)
+        elif name == "media":
+            specs[name] = dict(module.MEDIA_SERVICE)
         else:
             specs[name] = _kind(name)
     return specs
@@ -364,7 +370,14 @@ def _service(name: str, spec: Any) -> str:
         return f"workers (Celery): {_workers_layout(spec)}"
     if name == "scheduler":
         return f"scheduler (Celery beat): {_periodic(spec)}"
+    if name == "media":
+        return f"media service: {_media_size(spec)}"
     return f"{name} ({spec})"
+
+
+def _media_size(spec: dict[str, Any]) -> str:
+    processes = _plural(spec["CONCURRENCY"], "process", "processes")
+    return f"{_plural(spec['INSTANCES'], 'instance')} × {processes}, queue {spec['QUEUE']} → {spec['RESULTS_QUEUE']}"
 
 
 def _periodic(periodic: dict[str, float]) -> str:
@@ -388,6 +401,8 @@ def services_lines(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
             lines.append(f"~ web: {changes} ({_web_size(new)})")
         elif name == "workers":
             lines.append(f"~ workers (Celery): {_workers_layout(old)} → {_workers_layout(new)}")
+        elif name == "media":
+            lines.append(f"~ media service: {_media_size(old)} → {_media_size(new)}")
         else:
             lines.append(f"~ {name}: {old} → {new}")
     if not lines and list(before) != list(after):

@@ -16,10 +16,10 @@ from collections.abc import Callable
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from media_service.invoice import FONTS
 from PIL import Image, ImageDraw, ImageFont
 
 from app.platform.inputs.images import THUMBNAIL_SIZE
-from app.shop.invoice import FONTS
 
 #: At most this many product images and this many avatars per seeding run.
 LIMIT = 200

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
-from app.platform.caching import invalidate
-from app.platform.inputs.images import store_thumbnail
+from app.platform import media
+from app.platform.inputs.images import thumbnail_request
 from app.platform.jobs import job
 from app.platform.outbound import http as outbound
 from app.shop.models import Order
@@ -28,14 +27,12 @@ def send_order_confirmation(*, order_id: int) -> None:
 
 @job(queue="default")
 def generate_invoice_pdf(*, order_id: int) -> None:
-    from app.shop.invoice import render_invoice
-    from app.shop.models import Order
+    """Ask the media work (the service from tier3) for the order's PDF; it fills ``Order.invoice``."""
+    from app.shop.invoice import invoice_request
 
     order = _order(order_id)
-    if order.invoice:
-        return
-    order.invoice.save(f"invoice-{order.pk}.pdf", ContentFile(render_invoice(order)), save=False)
-    Order.objects.filter(pk=order.pk).update(invoice=order.invoice.name)
+    if not order.invoice:
+        media.submit(invoice_request(order))
 
 
 @job(queue="default", max_retries=5, timeout=30)
@@ -75,5 +72,8 @@ def deliver_order_webhook(*, order_id: int) -> None:
 def make_product_thumbnail(*, product_id: int) -> None:
     from app.shop.models import Product
 
-    store_thumbnail(Product.objects.get(pk=product_id), source="image", target="thumbnail")
-    invalidate("products")
+    request = thumbnail_request(
+        Product.objects.get(pk=product_id), source="image", target="thumbnail", topics=["products"]
+    )
+    if request:
+        media.submit(request)

@@ -129,7 +129,15 @@ LOAD_BALANCER_RETRY_ON = "conn-failure"
 # (``WORKERS``), queue monitoring and the runner read; a system check holds them to it.
 # critical: a person waits for it (password resets, order emails); default: the product's side
 # effects (webhooks, PDFs, thumbnails); bulk: what may wait (analytics).
-JOB_QUEUES = ("critical", "default", "bulk")
+JOB_QUEUES: tuple[str, ...] = ("critical", "default", "bulk")
+# Queues an extracted service consumes (tier3's media service): watched like JOB_QUEUES (depth,
+# oldest message's age, QUEUE_ALERTS), served by the service's own workers, not by WORKERS.
+SERVICE_QUEUES: tuple[str, ...] = ()
+# The extracted media service where the tier runs one (tier3): its queues and size. Empty where
+# media work runs in the app's own processes (MEDIA_WORK).
+MEDIA_SERVICE: dict[str, Any] = {}
+# Where a django-redis cache ignores its exceptions (tier3's application cache), they are logged.
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 # Per job queue, the depth and oldest-job age past which it counts as backing up
 # (app.platform.jobs.queues); empty where nothing watches the queues.
 QUEUE_ALERTS: dict[str, dict[str, float]] = {}

@@ -45,6 +45,9 @@ PAGE_VIEWS = "app.analytics.recorders.InlineRecorder"
 CACHES: dict[str, dict[str, Any]] = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
 # No application cache: pages and queries are computed for every request (app.platform.caching).
 APP_CACHE = "app.platform.caching.NoCache"
+# Media work (invoice PDFs, thumbnails) done by the job that asks, in its own process, with the
+# media service's code (app.platform.media).
+MEDIA_WORK = "app.platform.media.in_process.InProcess"
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -14,11 +14,15 @@ What this milestone turns on, on top of tier2:
   every instance, invalidated when the writes that change them commit, with stampede protection
   and the TTL as a backstop (``app.platform.caching``); conditional GET and ``Cache-Control`` so
   a browser or CDN can reuse an anonymous page. A cache that is down makes pages slower, not broken;
+* one extracted service, media work (``services/media``): invoice PDFs and thumbnails rendered
+  by a service of its own, with its own queue and instance count, through a versioned message
+  contract (``app.platform.media``);
 * rate limits with their counters in Redis: log-in (per address, and failures per account),
   sign-up and password reset (per address), checkout (per user), the API (per token); ``429``
   with ``Retry-After`` (``app.platform.http.ratelimit``).
 
-Needs running: as tier2 plus a second Redis (the cache), SeaweedFS, and a third app instance.
+Needs running: as tier2 plus a second Redis (the cache), SeaweedFS, the media service's
+instances, and a third app instance.
 """
 
 from __future__ import annotations
@@ -27,25 +31,28 @@ from botocore.config import Config
 
 from config import env
 from config.settings.tier2 import *  # noqa: F403
-from config.settings.tier2 import DATA_UPLOAD_MAX_MEMORY_SIZE, MIDDLEWARE, RUNNER_SERVICES, WEB_SERVER
+from config.settings.tier2 import (
+    DATA_UPLOAD_MAX_MEMORY_SIZE,
+    MIDDLEWARE,
+    QUEUE_ALERTS,
+    RUNNER_SERVICES,
+    WEB_SERVER,
+)
 
 TIER = "tier3"
 
 # The application cache's Redis: its own server, evicting the least recently used keys when its
 # memory is full (every entry can be computed again), so it never competes with the broker's
 # queues or the sessions for memory.
-CACHE_REDIS_URL = env.string("CACHE_REDIS_URL", f"redis://127.0.0.1:{env.port('CACHE_REDIS_PORT')}/0")
 # Sessions and rate-limit counters: the broker's Redis, which never evicts and keeps an append-only
 # file, each in a database number of its own (the broker uses 0, page views 2).
-SESSION_REDIS_URL = env.string("SESSION_REDIS_URL", f"redis://127.0.0.1:{env.port('REDIS_PORT')}/3")
-RATE_LIMIT_REDIS_URL = env.string("RATE_LIMIT_REDIS_URL", f"redis://127.0.0.1:{env.port('REDIS_PORT')}/4")
 
 CACHES = {
     # A cache that is slow or down must cost a request half a second at most, once
     # (app.platform.caching.shared then leaves it alone for a while), and never fail it.
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": CACHE_REDIS_URL,
+        "LOCATION": env.string("CACHE_REDIS_URL", f"redis://127.0.0.1:{env.port('CACHE_REDIS_PORT')}/0"),
         "KEY_PREFIX": "milestones",
         "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.5, "IGNORE_EXCEPTIONS": True},
     },
@@ -53,18 +60,17 @@ CACHES = {
     # and Django's cache sessions retry a failed create thousands of times.
     "sessions": {
         "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": SESSION_REDIS_URL,
+        "LOCATION": env.string("SESSION_REDIS_URL", f"redis://127.0.0.1:{env.port('REDIS_PORT')}/3"),
         "KEY_PREFIX": "milestones",
         "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
     },
     "ratelimit": {
         "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": RATE_LIMIT_REDIS_URL,
+        "LOCATION": env.string("RATE_LIMIT_REDIS_URL", f"redis://127.0.0.1:{env.port('REDIS_PORT')}/4"),
         "KEY_PREFIX": "milestones",
         "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25},
     },
 }
-DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 SESSION_CACHE_ALIAS = "sessions"
 
@@ -181,11 +187,29 @@ RATE_LIMITS = {
     },
 }
 
+# One extracted service: media work (invoice PDFs, thumbnails), the most CPU-hungry, leaves the
+# app's workers for the media service (services/media), scaled on its own. Requests go to its
+# queue; it writes the files to the object store and sends each result back to the app's default
+# queue, where a worker applies it. While it is down, requests wait and pages say "being prepared".
+MEDIA_WORK = "app.platform.media.service.MediaService"
+MEDIA_SERVICE = {
+    "QUEUE": "media",
+    # Results come back as a task on the app's default queue, which its default worker consumes.
+    "RESULTS_QUEUE": "default",
+    # Instances (processes the runner starts, containers compose runs), and render processes in each.
+    "INSTANCES": int(env.number("MEDIA_INSTANCES", 2)),
+    "CONCURRENCY": int(env.number("MEDIA_CONCURRENCY", 1)),
+}
+SERVICE_QUEUES = (MEDIA_SERVICE["QUEUE"],)
+QUEUE_ALERTS = {**QUEUE_ALERTS, MEDIA_SERVICE["QUEUE"]: {"depth": 200, "age_seconds": 120}}
+
 RUNNER_SERVICES = [
     *RUNNER_SERVICES[: RUNNER_SERVICES.index("redis") + 1],
     "cache-redis",
     "object-store",
-    *RUNNER_SERVICES[RUNNER_SERVICES.index("redis") + 1 :],
+    *RUNNER_SERVICES[RUNNER_SERVICES.index("redis") + 1 : RUNNER_SERVICES.index("workers") + 1],
+    "media",
+    *RUNNER_SERVICES[RUNNER_SERVICES.index("workers") + 1 :],
 ]
 # A GET or HEAD whose instance died holding it (SIGKILL, out of memory) is sent to another one:
 # the client sees a slower answer, not an error. Other methods are never sent twice.

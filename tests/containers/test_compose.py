@@ -64,6 +64,17 @@ def test_the_profile_serves_the_smoke_journey(compose_stack, record_property):
         assert sorted(pool) == ["web-tier3-1", "web-tier3-2", "web-tier3-3"]
         assert all(row["status"] == "UP" for row in pool.values())
         assert httpx.get(compose_stack.url(), timeout=10).headers["cache-control"].startswith("public")
+        # The journey's invoice is the media service's work: two containers of its own image.
+        media = [
+            row["Names"][0]
+            for row in compose_stack.containers()
+            if row.get("Labels", {}).get("com.docker.compose.service") == "media-tier3"
+        ]
+        assert len(media) == 2, media
+        deadline = time.monotonic() + 60
+        while "(invoice): done" not in (logs := "".join(compose_stack.log(name, lines=500) for name in media)):
+            assert time.monotonic() < deadline, logs[-2000:]
+            time.sleep(1)
     if compose_stack.tier == "tier2":
         ca = compose_stack.tls_dir / "ca.pem"
         trusting = ssl.create_default_context(cafile=str(ca))

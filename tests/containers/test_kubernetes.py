@@ -80,7 +80,7 @@ def test_the_tier2_overlay_runs_the_tier_with_its_data_services():
         assert any(kube.selects(service, d) for d in kube.of_kind(manifests, "Deployment")), service["metadata"]
 
 
-def test_the_tier3_overlay_adds_the_cache_the_object_store_and_a_third_web_replica():
+def test_the_tier3_overlay_adds_the_cache_the_object_store_the_media_service_and_a_third_web_replica():
     manifests = kube.render("tier3")
     config = named(manifests, "ConfigMap", "milestones")["data"]
     assert config["TIER"] == "tier3"
@@ -90,8 +90,16 @@ def test_the_tier3_overlay_adds_the_cache_the_object_store_and_a_third_web_repli
     assert hosts <= services
     assert config["SESSION_REDIS_URL"].startswith("redis://broker:")
     deployments = {d["metadata"]["name"]: d for d in kube.of_kind(manifests, "Deployment")}
-    assert set(deployments) == {*DATA, *APP, "cache", "objects"}
+    assert set(deployments) == {*DATA, *APP, "cache", "objects", "media"}
     assert deployments["web"]["spec"]["replicas"] == 3
+    # The media service: its own image and size, answering on the queue the default worker consumes.
+    media = deployments["media"]["spec"]
+    assert media["replicas"] == 2
+    container = media["template"]["spec"]["containers"][0]
+    assert container["image"] == "localhost/milestones-media:latest"
+    env = {item["name"]: item.get("value") for item in container["env"]}
+    default = deployments["worker-default"]["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert default[default.index("--queues") + 1] == env["MEDIA_RESULTS_QUEUE"] == "default"
     cache = deployments["cache"]["spec"]["template"]["spec"]["containers"][0]["args"]
     assert "allkeys-lru" in cache
     assert all(m["metadata"].get("labels", {}).get("milestones/tier") == "tier3" for m in manifests)

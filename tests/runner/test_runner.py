@@ -13,7 +13,7 @@ from django.conf import settings
 from app.runner import processes
 from app.runner.processes import RunnerError, free_port
 from app.runner.stack import Stack, private_stack
-from app.runner.units.kinds import Context, Daemon
+from app.runner.units.kinds import Context, Daemon, Group
 from app.runner.units.smtp import SmtpSink
 from app.runner.units.web import Web
 from config.env import DEFAULT_PORTS
@@ -42,7 +42,7 @@ def test_the_tier_serves_the_seeded_feed_over_http(tier_stack):
     assert httpx.get(tier_stack.url() + "readyz", timeout=10).json()["status"] == "ready"
     for name, status, _ in tier_stack.status():
         assert "stopped" not in status, name
-        assert status.startswith(("running", "one-shot", "worker-", "web-")), (name, status)
+        assert status.startswith(("running", "one-shot", "worker-", "web-", "media-")), (name, status)
 
 
 def test_signing_up_over_http_delivers_the_welcome_email_over_smtp(tier_stack):
@@ -74,8 +74,8 @@ def test_down_stops_every_process_and_frees_the_ports():
         ports = [stack.ctx.port(name) for name in DEFAULT_PORTS] + [i.port(stack.ctx) for i in instances]
         ports = [port for port in ports if processes.port_open(port)]
         pids = [int(p.read_text()) for p in (folder / "run").glob("*.pid")]
-        workers = len(getattr(settings, "WORKERS", []))
-        assert len(pids) == sum(isinstance(s, Daemon) for s in stack.services) + workers + len(instances)
+        members = sum(len(s.members(stack.ctx)) for s in stack.services if isinstance(s, Group))
+        assert len(pids) == sum(isinstance(s, Daemon) for s in stack.services) + members
     assert not any(processes.port_open(port) for port in ports)
     assert not any(processes.alive(pid) for pid in pids)
     assert not list((folder / "run").glob("*.pid"))

@@ -90,7 +90,8 @@ def workers(django_db_setup, django_db_blocker, sentry_ingest):
         SENTRY_DSN=sentry_ingest.dsn,
     )
     stack = Stack(settings.TIER, environ=environ)
-    stack.up(only={"smtp", "workers", "relay"})
+    # Where the tier has the media service (tier3), the invoices and thumbnails are its work.
+    stack.up(only={"smtp", "workers", "relay"} | ({"media"} & set(settings.RUNNER_SERVICES)))
     yield stack
     stack.down(quiet=True)
 
@@ -147,7 +148,8 @@ def drained(workers):
     unfinished = [JobRun.Status.PENDING, JobRun.Status.RUNNING, JobRun.Status.RETRYING]
 
     def idle() -> bool:
-        queued = sum(client.llen(queue) for queue in settings.JOB_QUEUES) + client.hlen("unacked")
+        queues = (*settings.JOB_QUEUES, *settings.SERVICE_QUEUES)
+        queued = sum(client.llen(queue) for queue in queues) + client.hlen("unacked")
         return queued == 0 and not JobRun.objects.filter(status__in=unfinished).exists()
 
     eventually(idle, timeout=30, what="the workers to finish this test's jobs")

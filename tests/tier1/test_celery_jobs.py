@@ -161,7 +161,7 @@ def test_workers_and_the_relay_never_run_as_root_and_still_write_media(workers):
     leaders = [
         processes.read_pid(pidfile)
         for pidfile in workers.ctx.run_dir.glob("*.pid")
-        if pidfile.stem.startswith(("worker-", "relay"))
+        if pidfile.stem.startswith(("worker-", "relay", "media-"))
     ]
     assert len(leaders) >= 2
     assert None not in leaders

@@ -14,6 +14,9 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
+# The app's real workers, relay and (tier3) media service on the test database, as tier1's tests use them.
+from tests.tier1.conftest import drained, sentry_ingest, workers  # noqa: F401 - fixtures
+
 
 @pytest.fixture(scope="module", autouse=True)
 def _replica_answering(django_db_setup, tier_services):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import PurePath
 from typing import Any
@@ -10,7 +9,6 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db.models import Model
 from django.db.models.fields.files import FieldFile
 from PIL import Image
@@ -81,27 +79,22 @@ def _dimensions(upload: FieldFile) -> tuple[int, int]:
         upload.seek(position)
 
 
-def thumbnail_of(source: FieldFile, size: tuple[int, int] = THUMBNAIL_SIZE) -> ContentFile:
-    """A JPEG no larger than ``size`` made from ``source``, named after it."""
-    with source.open("rb") as handle, Image.open(handle) as image:
-        # Files stored before today's limit are checked again before anything is decoded.
-        if image.width * image.height > settings.MAX_IMAGE_PIXELS:
-            raise ValueError(f"{source.name} is {image.width} × {image.height} pixels: too large to decode")
-        # For JPEG, decode at a reduced scale straight away (DCT scaling): memory follows the thumbnail.
-        image.draft("RGB", (size[0] * 2, size[1] * 2))
-        small = image.convert("RGB")
-        small.thumbnail(size)
-        buffer = io.BytesIO()
-        small.save(buffer, format="JPEG", quality=85)
-    name = f"{PurePath(source.name or 'image').stem}-thumb.jpg"
-    return ContentFile(buffer.getvalue(), name=name)
+def thumbnail_request(instance: Model, *, source: str, target: str, topics: list[str]) -> dict[str, Any] | None:
+    """The media request that makes the ``target`` image field from ``source``, or ``None`` when
+    there is nothing to make (no image, or its thumbnail is made: a repeated job stops here)."""
+    from app.platform.media import file_request
 
-
-def store_thumbnail(instance: Model, *, source: str, target: str) -> None:
-    """Make the ``target`` image field from ``source`` once: a repeated job finds it made and stops."""
     image, thumbnail = getattr(instance, source), getattr(instance, target)
     if not image or thumbnail:
-        return
-    made = thumbnail_of(image)
-    thumbnail.save(made.name, made, save=False)
-    type(instance)._default_manager.filter(pk=instance.pk).update(**{target: thumbnail.name})
+        return None
+    width, height = THUMBNAIL_SIZE
+    spec = {
+        "source": {"store": "public", "key": image.name},
+        "width": width,
+        "height": height,
+        "max_pixels": settings.MAX_IMAGE_PIXELS,
+    }
+    name = f"{PurePath(image.name).stem}-thumb.jpg"
+    return file_request(
+        instance, target, kind="thumbnail", store="public", filename=name, topics=topics, thumbnail=spec
+    )

@@ -30,7 +30,7 @@ def queue_depths(now: float | None = None) -> list[QueueDepth]:
     now = time.time() if now is None else now
     with broker_client(connect_timeout=1, read_timeout=2) as client:
         depths = []
-        for queue in settings.JOB_QUEUES:
+        for queue in (*settings.JOB_QUEUES, *settings.SERVICE_QUEUES):
             depth = client.llen(queue)
             oldest = oldest_enqueued_at(client, [queue])[queue] if depth else None
             age = max(0.0, now - oldest) if oldest is not None else 0.0

@@ -72,7 +72,9 @@ class ComposeStack:
         found: dict[str, Image] = {}
         for service in self.services.values():
             if "build" in service:
-                found.setdefault(service["image"], Image(service["image"], service["build"]["dockerfile"], base))
+                build = service["build"]
+                image = Image(service["image"], build.get("dockerfile", "Dockerfile"), base, build.get("context", "."))
+                found.setdefault(service["image"], image)
         return list(found.values())
 
     @property

@@ -47,6 +47,8 @@ class Image:
     tag: str
     dockerfile: str
     base: str
+    #: The build context, from the project's folder: ``.``, or a service's own folder (``services/media``).
+    context: str = "."
 
 
 class Podman:
@@ -155,13 +157,12 @@ class Podman:
         secret = pip_certificate_bundle(self.environ)
         for image in images:
             print(f"  building {image.tag} ({image.dockerfile}) …", flush=True)
-            args = ["build", "--format", "docker", "--file", image.dockerfile, "--tag", image.tag]
+            context = self.base_dir / image.context
+            args = ["build", "--format", "docker", "--file", str(context / image.dockerfile), "--tag", image.tag]
             args += ["--build-arg", f"BASE={image.base}"]
             if secret:
                 args += ["--secret", f"id=pip-cert,src={secret}"]
-            result = subprocess.run(
-                ["podman", *args, str(self.base_dir)], env=self.env(), capture_output=True, text=True
-            )
+            result = subprocess.run(["podman", *args, str(context)], env=self.env(), capture_output=True, text=True)
             if result.returncode != 0:
                 tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
                 raise RunnerError(f"building {image.tag} failed:\n{tail}")

@@ -139,8 +139,8 @@ class Daemon(Service):
             self.command(ctx),
             log=self.log(ctx),
             pidfile=self.pidfile(ctx),
-            env=ctx.env,
-            cwd=ctx.base_dir,
+            env=self.environment(ctx),
+            cwd=self.cwd(ctx),
             user=self.run_as(ctx),
         )
         processes.wait_until(
@@ -148,6 +148,13 @@ class Daemon(Service):
         )
 
         self.after_start(ctx)
+
+    def environment(self, ctx: Context) -> dict[str, str]:
+        """What the process is told: the stack's environment, unless it needs its own."""
+        return ctx.env
+
+    def cwd(self, ctx: Context) -> Path:
+        return ctx.base_dir
 
     def prepare(self, ctx: Context) -> None:
         """Work before the first start (create a data folder, write a config file)."""
