@@ -153,7 +153,7 @@ CASES = [
     Case("GET /api/v1/orders", orders_api, lazy_base=2, lazy_per_item=3, eager=4),
     # session, user, team, ownership, revenue by day, top products, recent orders (at most 10),
     # and the teams the user owns (the "Dashboard" link and the page's team switcher share it)
-    Case("dashboard page", dashboard, lazy_base=8, lazy_per_item=3, eager=10, cap=10, session=1),
+    Case("dashboard page", dashboard, lazy_base=6, lazy_per_item=3, eager=8, cap=10, session=1),
     Case("GET /api/v1/teams/{slug}/dashboard", dashboard_api, lazy_base=6, lazy_per_item=4, eager=8, cap=10),
 ]
 

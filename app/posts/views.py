@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -23,9 +25,11 @@ FEED_PAGE_SIZE = 20
 
 
 def feed(request: HttpRequest) -> HttpResponse:
-    response = shared_page(request, depends_on=["posts"], render=_feed)
+    return shared_page(request, depends_on=["posts"], render=_feed, after=_count_view)
+
+
+def _count_view(request: HttpRequest) -> None:
     page_view_track(request=request)
-    return response
 
 
 def _feed(request: HttpRequest) -> HttpResponse:
@@ -36,10 +40,17 @@ def _feed(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def detail(request: HttpRequest, post_id: int) -> HttpResponse:
     if request.method != "POST":
-        response = shared_page(request, depends_on=post_page_topics(post_id), render=lambda r: _detail(r, post_id))
-        page_view_track(request=request, post_id=post_id)
-        return response
+        return shared_page(
+            request,
+            depends_on=post_page_topics(post_id),
+            render=lambda r: _detail(r, post_id),
+            after=partial(_count_post_view, post_id=post_id),
+        )
     return _detail(request, post_id)
+
+
+def _count_post_view(request: HttpRequest, *, post_id: int) -> None:
+    page_view_track(request=request, post_id=post_id)
 
 
 def _detail(request: HttpRequest, post_id: int) -> HttpResponse:

@@ -29,7 +29,8 @@ from app.shop.selectors import (
     team_dashboard,
 )
 from app.shop.services import order_checkout, product_create
-from app.teams.selectors import is_member, require_owner, team_get
+from app.teams.http import owned_team
+from app.teams.selectors import is_member, team_get
 
 PAGE_SIZE = 20
 
@@ -109,8 +110,7 @@ def invoice(request: SignedInRequest, order_id: int) -> HttpResponseBase:
 
 @login_required
 def dashboard(request: SignedInRequest, team_slug: str) -> HttpResponse:
-    team = team_get(slug=team_slug)
-    require_owner(user=request.user, team=team)
+    team = owned_team(request, team_slug)
     today = timezone.localdate()
     # The figures, charts and tables are the same for every owner of the team: rendered once and
     # kept whole in the application cache (tier3) until the team's next order.

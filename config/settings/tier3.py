@@ -86,8 +86,17 @@ APP_CACHE_OPTIONS = {
     "WAIT_SECONDS": 2.0,
     "BACKOFF_SECONDS": 5.0,
 }
-# Anonymous pages answer 304 Not Modified to a browser or CDN that has them (their ETag).
-MIDDLEWARE = [*MIDDLEWARE[:3], "django.middleware.http.ConditionalGetMiddleware", *MIDDLEWARE[3:]]
+# Anonymous pages answer 304 Not Modified to a browser or CDN that has them (their ETag), and a
+# shared page is answered from the cache before sessions, CSRF, authentication and the view
+# (after WhiteNoise: static files first).
+_after_static = MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1
+MIDDLEWARE = [
+    *MIDDLEWARE[:3],
+    "django.middleware.http.ConditionalGetMiddleware",
+    *MIDDLEWARE[3:_after_static],
+    "app.platform.caching.middleware.SharePageMiddleware",
+    *MIDDLEWARE[_after_static:],
+]
 
 # The object store: SeaweedFS's S3 API (OBJECT_STORE_URL), the runner's on this machine. Avatars
 # and product pictures are in a bucket anyone may read, at PUBLIC_URL (the store, or a CDN that

@@ -42,6 +42,41 @@ def test_an_anonymous_feed_is_computed_once_then_served_from_the_cache(django_as
     assert stats["lookups"] >= 1  # each process adds its count at most once a second
 
 
+def test_a_shared_page_is_answered_before_the_stack_as_the_stack_answered_it(monkeypatch, page_views):
+    """Once a page is shared, its next anonymous request is answered by SharePageMiddleware from
+    one lookup, with no URL resolution and no view, and with every header the stack gave it."""
+    from django.core.handlers.base import BaseHandler
+
+    PostFactory.create_batch(2)
+    client = Client()
+    through_stack = client.get("/")  # rendered and shared; on its way out the middleware keeps its headers
+    resolved: list[str] = []
+    real = BaseHandler.resolve_request
+    monkeypatch.setattr(BaseHandler, "resolve_request", lambda self, r: resolved.append(r.path) or real(self, r))
+    early = client.get("/")
+    assert resolved == []
+    assert early.content == through_stack.content
+    assert dict(early.headers) == dict(through_stack.headers)
+    assert early["X-Frame-Options"] == "DENY"  # XFrameOptionsMiddleware's, which this answer skipped
+    assert early["Cache-Control"] == "public, max-age=0, s-maxage=60"
+    assert client.get("/", HTTP_IF_NONE_MATCH=early["ETag"]).status_code == 304
+    assert [view.path for view in page_views()].count("/") == 3  # the early answers count their views too
+    # A visitor with a session, or a write's invalidation, goes through the stack again.
+    post = PostFactory(title="Published after the page was shared")
+    from app.platform.caching import invalidate
+
+    invalidate("posts")
+    assert post.title in client.get("/").content.decode()
+    assert resolved == ["/"]
+
+
+def test_a_cached_page_is_refused_to_a_host_the_site_does_not_serve():
+    client = Client()
+    client.get("/")
+    client.get("/")
+    assert client.get("/", HTTP_HOST="attacker.example").status_code == 400
+
+
 def test_a_new_comment_shows_on_the_next_request(client):
     post = PostFactory(title="Cached post")
     anonymous = Client()
@@ -84,8 +119,9 @@ def test_a_team_dashboard_is_computed_once_until_the_next_order(client, django_a
     client.force_login(owner)
     url = f"/teams/{team.slug}/dashboard/"
     client.get(url)
-    # user, team, ownership, owned teams; no figures (revenue by day, top products, recent orders)
-    with django_assert_max_num_queries(4):
+    # user and the teams they own (the ownership check, the switcher and the layout's link share
+    # them); no figures (revenue by day, top products, recent orders)
+    with django_assert_max_num_queries(2):
         assert client.get(url).status_code == 200
     from app.shop.services import order_checkout
     from tests.factories import ProductFactory

@@ -115,9 +115,9 @@ def test_an_owner_of_several_teams_switches_dashboards_without_another_query(cli
     url = f"/teams/{first.slug}/dashboard/"
     client.get(url)  # warm: the session's first read
     forget_shared_cache()  # the figures are computed, not read from tier3's cache
-    # session (in the database to tier2), user, team, ownership, the owned teams (once: the link
-    # and the switcher share them), revenue by day, top products, recent orders (none)
-    with django_assert_num_queries(7 + session_queries()):
+    # session (in the database to tier2), user, the owned teams (once: the link, the switcher and
+    # the ownership check share them), revenue by day, top products, recent orders (none)
+    with django_assert_num_queries(5 + session_queries()):
         html = client.get(url).content.decode()
     assert f'<a href="/teams/{second.slug}/dashboard/">B Team</a>' in html
     assert '<strong aria-current="page">A Team</strong>' in html

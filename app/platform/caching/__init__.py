@@ -33,14 +33,20 @@ def cached(key: str, *, depends_on: Iterable[str], compute: Callable[[], T]) -> 
 
 
 def shared_page(
-    request: HttpRequest, *, depends_on: Iterable[str], render: Callable[[HttpRequest], HttpResponse]
+    request: HttpRequest,
+    *,
+    depends_on: Iterable[str],
+    render: Callable[[HttpRequest], HttpResponse],
+    after: Callable[[HttpRequest], None] | None = None,
 ) -> HttpResponse:
     """The page ``render`` makes, shared between anonymous visitors where the tier caches pages.
 
     A visitor who is signed in, or has a message waiting, gets ``render(request)``; so does any
-    response that sets a cookie or carries a CSRF token, which are never stored.
+    response that sets a cookie or carries a CSRF token, which are never stored. ``after`` runs
+    for every request the page answers, however it was answered (counting a page view): where
+    ``SharePageMiddleware`` answers a shared page before the view is reached, it runs it there.
     """
-    return seam("APP_CACHE").page(request, tuple(depends_on), render)
+    return seam("APP_CACHE").page(request, tuple(depends_on), render, after)
 
 
 def invalidate(*topics: str, using: str | None = None) -> None:
@@ -59,9 +65,23 @@ class NoCache:
         return compute()
 
     def page(
-        self, request: HttpRequest, depends_on: tuple[str, ...], render: Callable[[HttpRequest], HttpResponse]
+        self,
+        request: HttpRequest,
+        depends_on: tuple[str, ...],
+        render: Callable[[HttpRequest], HttpResponse],
+        after: Callable[[HttpRequest], None] | None = None,
     ) -> HttpResponse:
-        return render(request)
+        response = render(request)
+        if after is not None:
+            after(request)
+        return response
+
+    def early_page(self, request: HttpRequest) -> HttpResponse | None:
+        """Nothing is shared, so nothing is answered before the view."""
+        return None
+
+    def complete_page(self, request: HttpRequest, response: HttpResponse) -> None:
+        """Nothing is stored."""
 
     def invalidate(self, topics: Iterable[str]) -> None:
         """Nothing is stored, so nothing goes stale."""

@@ -17,6 +17,14 @@ holder while the others wait up to ``WAIT_SECONDS`` for it, then compute it them
 **Recomputes read the primary.** An invalidation lands on commit; a replica a few milliseconds
 behind would hand a recompute the old rows, which would then be stored under the new version.
 
+**Shared pages before the stack.** ``SharePageMiddleware`` (near the top of tier3's middleware)
+answers an anonymous ``GET`` for a page this process has served before with one lookup, before
+sessions, CSRF, authentication, messages, URL resolution and the view: a cached page then costs
+about what the trivial ``/ping`` view costs. It answers only fresh entries stored with the headers
+the whole stack gave the page (``X-Frame-Options``, ``Vary``…), which that middleware adds on the
+page's first way out; everything else (stale, missing, a visitor with a session) goes on to the
+view, where the rest of this module applies.
+
 **A cache that is down or slow** makes pages slower, never broken: every call has a short socket
 timeout, any Redis error computes the value, and after one the cache is left alone for
 ``BACKOFF_SECONDS`` so requests do not each wait on a dead server.
@@ -33,11 +41,12 @@ import pickle
 import secrets
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.utils import formatdate
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 from redis.exceptions import RedisError
@@ -65,6 +74,11 @@ DEFAULT_OPTIONS: dict[str, Any] = {
 POLL_SECONDS = 0.01
 #: How often each process adds its count of lookups to the shared counters.
 LOOKUP_COUNT_SECONDS = 1.0
+#: Shared pages a process remembers the topics of (path → topics), so its middleware can look
+#: them up before the view; past this many (query strings vary) it forgets them all and relearns.
+ROUTES_MAX = 10_000
+#: Headers a server or proxy sets on each response itself; never stored with a page.
+UNSTORED_HEADERS = frozenset({"date", "server", "set-cookie", "connection", "transfer-encoding"})
 
 
 @dataclass(frozen=True)
@@ -86,6 +100,9 @@ class StoredPage:
     body: bytes
     etag: str
     last_modified: str
+    #: Every header the whole stack gave the page, once its middleware has seen it leave: only
+    #: then may ``SharePageMiddleware`` answer it before the stack.
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class SharedCache:
@@ -105,6 +122,7 @@ class SharedCache:
         self._lookups, self._lookups_sent_at = 0, 0.0
         self._unsent: set[str] = set()
         self._redis: Any = None
+        self._routes: dict[str, tuple[tuple[str, ...], Callable[[HttpRequest], None] | None]] = {}
 
     # The two things callers do.
 
@@ -113,10 +131,28 @@ class SharedCache:
         return result
 
     def page(
-        self, request: HttpRequest, depends_on: tuple[str, ...], render: Callable[[HttpRequest], HttpResponse]
+        self,
+        request: HttpRequest,
+        depends_on: tuple[str, ...],
+        render: Callable[[HttpRequest], HttpResponse],
+        after: Callable[[HttpRequest], None] | None = None,
+    ) -> HttpResponse:
+        response = self._page(request, depends_on, render, after)
+        if after is not None:
+            after(request)
+        return response
+
+    def _page(
+        self,
+        request: HttpRequest,
+        depends_on: tuple[str, ...],
+        render: Callable[[HttpRequest], HttpResponse],
+        after: Callable[[HttpRequest], None] | None,
     ) -> HttpResponse:
         if request.method not in ("GET", "HEAD") or not _anonymous_without_messages(request):
             return _private(render(request))
+        key = _page_key(request)
+        self._learn(key, depends_on, after)
         rendered: list[HttpResponse] = []
 
         def compute() -> StoredPage | None:
@@ -124,7 +160,10 @@ class SharedCache:
             rendered.append(response)
             return _storable(request, response)
 
-        stored = self._through(f"p:{request.get_full_path()}", depends_on, compute, lambda page: page is not None)
+        stored = self._through(key, depends_on, compute, lambda page: page is not None)
+        if stored is not None and not stored.headers:
+            # SharePageMiddleware stores the headers the whole stack gives it on its way out.
+            request._shared_page_incomplete = (key, stored.etag)  # type: ignore[attr-defined]
         if not rendered:  # served from the cache
             return self._answer(stored)
         response = rendered[-1]  # this request rendered it: a miss, a refresh, or the cache is down
@@ -133,6 +172,67 @@ class SharedCache:
         response["ETag"] = stored.etag
         response["Last-Modified"] = stored.last_modified
         return _public(response, self.fresh)
+
+    def _learn(self, key: str, depends_on: tuple[str, ...], after: Callable[[HttpRequest], None] | None) -> None:
+        """Remember which topics this path's page depends on (and what runs for each request it
+        answers), so this process's middleware can answer it before the view next time."""
+        if key not in self._routes and len(self._routes) >= ROUTES_MAX:
+            self._routes.clear()
+        self._routes[key] = (depends_on, after)
+
+    # Before and after the stack (SharePageMiddleware).
+
+    def early_page(self, request: HttpRequest) -> HttpResponse | None:
+        """The shared page for this request if it can be answered before the stack: an anonymous
+        ``GET`` or ``HEAD`` with no session and no message waiting, for a path this process has
+        served, whose entry is fresh and complete. ``None`` sends the request on to the view."""
+        if request.method not in ("GET", "HEAD") or self._is_down():
+            return None
+        if "messages" in request.COOKIES or settings.SESSION_COOKIE_NAME in request.COOKIES:
+            return None
+        key = _page_key(request)
+        route = self._routes.get(key)
+        if route is None:
+            return None
+        depends_on, after = route
+        try:
+            self._send_invalidations()
+            seen = self._lookup(key, depends_on, count=False)
+        except RedisError as exc:
+            self._trip(exc)
+            return None
+        page = seen.value
+        if not (seen.found and seen.fresh and page.headers):
+            return None  # the view looks again, and counts it
+        self._count_lookup(self._client())
+        request.get_host()  # refused (400) for a host not in ALLOWED_HOSTS, as CommonMiddleware would
+        response = HttpResponse(page.body, status=page.status)
+        for name, value in page.headers:
+            response[name] = value
+        if after is not None:
+            request.user = AnonymousUser()  # no session cookie: nobody is signed in
+            after(request)
+        return response
+
+    def complete_page(self, request: HttpRequest, response: HttpResponse) -> None:
+        """Store with a shared page the headers the whole stack gave it, once, on its way out."""
+        pending = getattr(request, "_shared_page_incomplete", None)
+        if pending is None or self._is_down():
+            return
+        key, etag = pending
+        try:
+            client = self._client()
+            raw = client.get(self._entry(key))
+            if raw is None:
+                return
+            stamp, fresh_until, page = pickle.loads(raw)  # noqa: S301 — written by this class, in our own Redis
+            if page.etag != etag or page.headers or response.get("ETag") != etag:
+                return
+            headers = tuple((name, value) for name, value in response.items() if name.lower() not in UNSTORED_HEADERS)
+            payload = pickle.dumps((stamp, fresh_until, replace(page, headers=headers)), pickle.HIGHEST_PROTOCOL)
+            client.set(self._entry(key), payload, keepttl=True)
+        except RedisError as exc:
+            self._trip(exc)
 
     def invalidate(self, topics: Iterable[str]) -> None:
         """Tried even while the cache is being left alone: a lost invalidation would show stale
@@ -235,11 +335,12 @@ class SharedCache:
             if locked:
                 self._unlock(key)
 
-    def _lookup(self, key: str, depends_on: tuple[str, ...]) -> Lookup:
+    def _lookup(self, key: str, depends_on: tuple[str, ...], *, count: bool = True) -> Lookup:
         """The topics' versions and the entry in one ``MGET``: one command, one round trip."""
         client = self._client()
         replies = client.mget([*(self._topic(topic) for topic in depends_on), self._entry(key)])
-        self._count_lookup(client)
+        if count:
+            self._count_lookup(client)
         versions = tuple(int(v) if v is not None else 0 for v in replies[:-1])
         raw = replies[-1]
         if raw is None:
@@ -334,6 +435,10 @@ class SharedCache:
 
     def _stats_key(self) -> str:
         return f"{self.prefix}:stats"
+
+
+def _page_key(request: HttpRequest) -> str:
+    return f"p:{request.get_full_path()}"
 
 
 def _anonymous_without_messages(request: HttpRequest) -> bool:
