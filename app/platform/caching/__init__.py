@@ -46,7 +46,10 @@ def shared_page(
     for every request the page answers, however it was answered (counting a page view): where
     ``SharePageMiddleware`` answers a shared page before the view is reached, it runs it there.
     """
-    return seam("APP_CACHE").page(request, tuple(depends_on), render, after)
+    response: HttpResponse = seam("APP_CACHE").page(request, tuple(depends_on), render, after)
+    if after is not None:
+        after(request)
+    return response
 
 
 def invalidate(*topics: str, using: str | None = None) -> None:
@@ -71,10 +74,7 @@ class NoCache:
         render: Callable[[HttpRequest], HttpResponse],
         after: Callable[[HttpRequest], None] | None = None,
     ) -> HttpResponse:
-        response = render(request)
-        if after is not None:
-            after(request)
-        return response
+        return render(request)
 
     def early_page(self, request: HttpRequest) -> HttpResponse | None:
         """Nothing is shared, so nothing is answered before the view."""

@@ -137,18 +137,8 @@ class SharedCache:
         render: Callable[[HttpRequest], HttpResponse],
         after: Callable[[HttpRequest], None] | None = None,
     ) -> HttpResponse:
-        response = self._page(request, depends_on, render, after)
-        if after is not None:
-            after(request)
-        return response
-
-    def _page(
-        self,
-        request: HttpRequest,
-        depends_on: tuple[str, ...],
-        render: Callable[[HttpRequest], HttpResponse],
-        after: Callable[[HttpRequest], None] | None,
-    ) -> HttpResponse:
+        """The page, from the cache or rendered; ``after`` is only remembered here, for the
+        middleware's early answers (``shared_page`` runs it for the answers given here)."""
         if request.method not in ("GET", "HEAD") or not _anonymous_without_messages(request):
             return _private(render(request))
         key = _page_key(request)

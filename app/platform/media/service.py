@@ -16,8 +16,8 @@ class MediaService:
     def submit(self, request: dict[str, Any]) -> None:
         from app.platform.jobs.celery_tasks import app
 
-        contract.check_request(request)
-        # Raises when the broker cannot be reached: the job that asked fails and is retried.
+        # Checked against the contract when media.file_request built it. Raises when the broker
+        # cannot be reached: the job that asked fails and is retried.
         app.send_task(
             contract.RENDER_TASK,
             args=[request],
