@@ -1,15 +1,18 @@
 """deploy/k8s: every kustomization renders and validates against the Kubernetes schemas, the
-base declares what a production Deployment needs, and tier2's overlay runs under
+base declares what a production Deployment needs, and tier2's and tier3's overlays run under
 ``podman kube play`` (app/runner/containers/kube.py says what podman plays and what it cannot)."""
 
 from __future__ import annotations
 
 import copy
+import re
 import time
 
+import httpx
 import pytest
 
 from app.runner.containers import kube
+from app.runner.containers.compose import ComposeStack
 from tests.containers import journey
 
 pytestmark = [pytest.mark.tier_independent, pytest.mark.containers]
@@ -105,43 +108,71 @@ def test_the_tier3_overlay_adds_the_cache_the_object_store_the_media_service_and
     assert all(m["metadata"].get("labels", {}).get("milestones/tier") == "tier3" for m in manifests)
 
 
-def readyz(kubeplay: kube.KubePlay):
-    def probe(container: str) -> bool:
-        return kubeplay.podman.ok("exec", container, "curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:8000/readyz")
+#: What each played overlay runs, in order: its data services (each waited for by its own
+#: readiness probe), the migration Job, then the app's workloads.
+PLAYS = {
+    "tier2": (DATA, APP),
+    "tier3": ([*DATA, "cache", "objects"], [*APP, "media"]),
+}
 
-    return probe
 
-
-def test_the_tier2_overlay_plays_under_podman_and_serves_an_order(podman):
-    manifests = kube.render("tier2")
+@pytest.mark.parametrize("overlay", sorted(PLAYS))
+def test_the_overlay_plays_under_podman_and_serves_an_order(podman, container_env, overlay):
+    data, app = PLAYS[overlay]
+    manifests = kube.render(overlay)
+    replicas = named(manifests, "Deployment", "web")["spec"]["replicas"]
     started = time.monotonic()
+    # The images the tier's compose profile builds are the ones its manifests name (layers cached).
+    podman.build(ComposeStack(overlay, environ=container_env).images(podman.base_image()))
     with kube.played_overlay(manifests, podman, network="milestones-k8s-test") as kubeplay:
-        for name in DATA:
+        for name in data:
             kubeplay.deployment(name)
-        db = kubeplay.played[0].containers[0]
-        kubeplay.wait_ready(db, lambda c: podman.ok("exec", c, "pg_isready", "-q", "-h", "127.0.0.1"), timeout=120)
+        for played in kubeplay.played[: len(data)]:
+            kubeplay.wait_deployment_ready(played, timeout=120)
         migrate = kubeplay.job("migrate")
         assert kubeplay.wait_exited(migrate.containers[0], timeout=240) == 0, kubeplay.log(migrate.containers[0])
-        web = None
-        for name in APP:
-            played = kubeplay.deployment(name)
-            web = web or played
-        assert web is not None
-        assert len(web.containers) == 2, "a pod per replica"
+        played_app = {name: kubeplay.deployment(name) for name in app}
+        web = played_app["web"]
+        assert len(web.containers) == replicas, "a pod per replica"
+        kubeplay.wait_deployment_ready(web, timeout=180)
         for container in web.containers:
-            kubeplay.wait_ready(container, readyz(kubeplay), timeout=180)
             # The liveness probe, as podman runs it: curl /healthz inside the container.
             assert podman.ok("healthcheck", "run", container)
-        for played in kubeplay.played[len(DATA) + 1 :]:
+        for played in played_app.values():
             for container in played.containers:
                 state = podman.run("inspect", "--format", "{{.State.Status}}", container).strip()
                 assert state == "running", f"{container}: {state}\n{kubeplay.log(container)}"
         mail = next(p for p in kubeplay.played if p.name == "mail").containers[0]
         # As the ingress would: from the cluster network (TRUSTED_PROXIES), for an allowed host, over HTTPS.
+        headers = {"Host": "localhost", "X-Forwarded-Proto": "https"}
+        base_url = f"http://{kubeplay.address(web.containers[0])}:8000"
         seen = journey.run_api(
-            f"http://{kubeplay.address(web.containers[0])}:8000",
+            base_url,
             lambda: podman.run("exec", mail, "sh", "-c", "cat /var/mail/milestones/*.eml", check=False),
-            headers={"Host": "localhost", "X-Forwarded-Proto": "https"},
+            headers=headers,
         )
+        if overlay == "tier3":
+            _the_tier3_parts_work(kubeplay, played_app, base_url, headers)
         took = f"ready in {time.monotonic() - started:.0f}s, email in {seen.email_seconds}s"
-        print(f"\nkube play tier2: {took}, {seen.steps}")
+        print(f"\nkube play {overlay}: {took}, {seen.steps}")
+
+
+def _the_tier3_parts_work(kubeplay: kube.KubePlay, app: dict[str, kube.Played], base_url: str, headers) -> None:
+    """The anonymous feed is a shared page; the pictures are in the object store, at the address the
+    cluster serves them from; the order's invoice is the media service's work."""
+    web = app["web"].containers
+    feed = httpx.get(f"{base_url}/", headers=headers, timeout=10)
+    assert feed.status_code == 200
+    assert feed.headers["cache-control"].startswith("public"), feed.headers
+    catalogue = httpx.get(f"{base_url}/shop/", headers=headers, timeout=10)
+    pictures = re.findall(r'src="(http://objects:8333/media/[^"]+)"', catalogue.text)
+    assert pictures, catalogue.text[:1000]
+    # Fetched as a pod would (the Service name resolves inside the cluster network only).
+    kind = kubeplay.podman.run("exec", web[-1], "curl", "-fsS", "-o", "/dev/null", "-w", "%{content_type}", pictures[0])
+    assert kind.startswith("image/"), kind
+    media = app["media"].containers
+    assert len(media) == 2, media
+    deadline = time.monotonic() + 60
+    while "(invoice): done" not in (logs := "".join(kubeplay.log(name, lines=500) for name in media)):
+        assert time.monotonic() < deadline, logs[-2000:]
+        time.sleep(1)

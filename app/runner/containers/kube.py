@@ -103,6 +103,8 @@ class Played:
     name: str
     file: Path
     containers: list[str] = field(default_factory=list)
+    #: The workload as played (ports left out, probes naming theirs by number).
+    workload: Manifest | None = None
 
 
 class KubePlay:
@@ -167,7 +169,29 @@ class KubePlay:
         documents = [*of_kind(self.manifests, "ConfigMap"), *self.claims(workload), workload]
         played = self.play(name, documents, aliases)
         played.containers = self.containers_of(f"{self.prefix}-{name}")
+        played.workload = workload
         return played
+
+    def readiness(self, played: Played, container: str) -> Callable[[str], bool]:
+        """The container's own readiness probe, run inside it as podman would not: ``exec`` as
+        written, ``httpGet`` with curl (every image has it for its health check). A container
+        that declares none is ready once it runs."""
+        assert played.workload is not None, f"{played.name} is not a played Deployment"
+        specs = played.workload["spec"]["template"]["spec"]["containers"]
+        spec = next(s for s in specs if container.endswith(f"-{s['name']}"))
+        probe = spec.get("readinessProbe", {})
+        if "exec" in probe:
+            command = probe["exec"]["command"]
+            return lambda c: self.podman.ok("exec", c, *command)
+        if "httpGet" in probe:
+            url = f"http://127.0.0.1:{probe['httpGet']['port']}{probe['httpGet'].get('path', '/')}"
+            return lambda c: self.podman.ok("exec", c, "curl", "-fsS", "-o", "/dev/null", url)
+        return lambda c: self.podman.run("inspect", "--format", "{{.State.Status}}", c).strip() == "running"
+
+    def wait_deployment_ready(self, played: Played, *, timeout: float) -> None:
+        """Every replica of the Deployment passes its readiness probe (or ``RunnerError``)."""
+        for container in played.containers:
+            self.wait_ready(container, self.readiness(played, container), timeout=timeout)
 
     def job(self, name: str) -> Played:
         """A Job's pod template, run once as a pod (podman has no Jobs)."""
