@@ -209,8 +209,34 @@ def team_orders(count: int) -> dict[str, object]:
             """,
             [product.pk, product.price, team.pk],
         )
-        cursor.execute("ANALYZE shop_order; ANALYZE shop_orderitem")
+        # Settled before anything is measured: vacuumed and analysed now rather than by autovacuum
+        # in the middle of a round, and (tier2 on) replayed by the replica that serves the reads.
+        for table in ("shop_order", "shop_orderitem"):
+            cursor.execute(f"VACUUM (ANALYZE) {table}")
+        cursor.execute("SELECT pg_current_wal_lsn()::text")
+        written = cursor.fetchone()[0]
+    _await_replay(written)
     return {"team": team.slug, "orders": team.orders.count()}
+
+
+def _await_replay(lsn: str, timeout: float = 120.0) -> None:
+    """Wait until the replica (if this tier has one) has replayed the primary's WAL up to ``lsn``."""
+    import time
+
+    from django.conf import settings
+    from django.db import connections
+
+    if "replica" not in settings.DATABASES:
+        return
+    deadline = time.monotonic() + timeout
+    with connections["replica"].cursor() as cursor:
+        while True:
+            cursor.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [lsn])
+            if cursor.fetchone()[0]:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the replica has not replayed {lsn} after {timeout:.0f}s")
+            time.sleep(0.2)
 
 
 def cache_stats(*, reset: bool) -> dict[str, int]:

@@ -4,21 +4,29 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from app.platform.caching import cached
 from app.teams.models import Team
+from app.teams.ownership import OWNERSHIP_TOPIC
 from app.teams.selectors import require_owner, team_get, teams_owned_by
 
 
 def owned_teams(request: HttpRequest) -> list[Team]:
-    """The teams the signed-in visitor owns (none for anyone else): one query per request at most.
+    """The teams the signed-in visitor owns (none for anyone else): one lookup per request at most.
 
     Kept on the request, so the layout's "Dashboard" link, the dashboard's team switcher and its
-    permission check share one answer.
+    permission check share one answer; kept in the application cache (tier3) for the visitor's
+    next requests, until a team or a membership changes. On a signed-in page it was the most
+    expensive query after loading the user: building it cost the worker more than running it.
     """
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return []
     if not hasattr(request, "_owned_teams"):
-        request._owned_teams = list(teams_owned_by(user=user))  # type: ignore[attr-defined]
+        request._owned_teams = cached(  # type: ignore[attr-defined]
+            f"owned-teams:{user.pk}",
+            depends_on=[OWNERSHIP_TOPIC],
+            compute=lambda: list(teams_owned_by(user=user)),
+        )
     return request._owned_teams  # type: ignore[attr-defined]
 
 

@@ -19,7 +19,7 @@ from bench import wrk
 from bench.report import Report
 from bench.stacks import bench_stack, probe, session_cookie
 
-ROUNDS = 3
+ROUNDS = 5
 MIN_ROUND_SECONDS = 3
 ORDERS = 50_000
 GOALS = {"dashboard": 20.0, "feed": 3.0, "feed vs ping": 0.8}

@@ -119,9 +119,9 @@ def test_a_team_dashboard_is_computed_once_until_the_next_order(client, django_a
     client.force_login(owner)
     url = f"/teams/{team.slug}/dashboard/"
     client.get(url)
-    # user and the teams they own (the ownership check, the switcher and the layout's link share
-    # them); no figures (revenue by day, top products, recent orders)
-    with django_assert_max_num_queries(2):
+    # the user only: the teams they own (the ownership check, the switcher and the layout's link
+    # share them) and the figures (revenue by day, top products, recent orders) are cached
+    with django_assert_max_num_queries(1):
         assert client.get(url).status_code == 200
     from app.shop.services import order_checkout
     from tests.factories import ProductFactory
@@ -129,6 +129,26 @@ def test_a_team_dashboard_is_computed_once_until_the_next_order(client, django_a
     product = ProductFactory(team=team, stock=5)
     order = order_checkout(user=UserFactory(), product_id=product.pk, quantity=1)
     assert f"#{order.pk}" in client.get(url).content.decode()
+
+
+def test_a_change_of_ownership_takes_effect_on_the_next_request_whoever_made_it(client):
+    """Owned teams are cached per visitor; any save or delete of a membership or a team, the
+    admin's and a shell's included, invalidates them when it commits."""
+    from app.teams.models import Membership
+
+    owner = UserFactory()
+    team = TeamFactory(owner=owner)
+    client.force_login(owner)
+    url = f"/teams/{team.slug}/dashboard/"
+    assert client.get(url).status_code == 200
+    assert client.get(url).status_code == 200  # from the cache now
+    Membership.objects.filter(team=team, user=owner).get().delete()  # as the admin would
+    assert client.get(url).status_code == 403
+    renamed = TeamFactory(owner=owner)
+    assert f"/teams/{renamed.slug}/dashboard/" in client.get("/orders/").content.decode()  # the layout's link
+    renamed.name = "Renamed in a shell"
+    renamed.save()
+    assert "Renamed in a shell" in client.get(f"/teams/{renamed.slug}/dashboard/").content.decode()
 
 
 def test_a_stale_hot_entry_is_recomputed_once_under_concurrency(settings):
