@@ -213,30 +213,29 @@ def team_orders(count: int) -> dict[str, object]:
         # in the middle of a round, and (tier2 on) replayed by the replica that serves the reads.
         for table in ("shop_order", "shop_orderitem"):
             cursor.execute(f"VACUUM (ANALYZE) {table}")
-        cursor.execute("SELECT pg_current_wal_lsn()::text")
-        written = cursor.fetchone()[0]
-    _await_replay(written)
+    _await_replay()
     return {"team": team.slug, "orders": team.orders.count()}
 
 
-def _await_replay(lsn: str, timeout: float = 120.0) -> None:
-    """Wait until the replica (if this tier has one) has replayed the primary's WAL up to ``lsn``."""
+def _await_replay(timeout: float = 120.0) -> None:
+    """Wait until the replica (if this tier has one) has replayed what the primary has written."""
     import time
 
     from django.conf import settings
-    from django.db import connections
+
+    from app.platform.db.replica_health import parse_lsn, replayed
+    from app.platform.db.routing import primary_position
 
     if "replica" not in settings.DATABASES:
         return
+    written = parse_lsn(primary_position())
+    if written is None:
+        raise RuntimeError("the primary did not say its WAL position")
     deadline = time.monotonic() + timeout
-    with connections["replica"].cursor() as cursor:
-        while True:
-            cursor.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [lsn])
-            if cursor.fetchone()[0]:
-                return
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the replica has not replayed {lsn} after {timeout:.0f}s")
-            time.sleep(0.2)
+    while not replayed("replica", written):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the replica has not replayed the primary's writes after {timeout:.0f}s")
+        time.sleep(0.2)
 
 
 def cache_stats(*, reset: bool) -> dict[str, int]:
