@@ -3,9 +3,10 @@
 Both tiers' stacks run at once, each with the demo data and a busy month for the demo team
 (``ORDERS`` orders that its dashboard aggregates); each round loads one tier, then the other, on
 three paths: ``/ping`` (the trivial view, the floor on that stack), the anonymous HTML feed, and
-the team's dashboard for its signed-in owner. The headline compares tier3 with tier2 on the dashboard (goal ≥ 20×) and
-the feed (≥ 3×), and tier3's cached feed with tier3's ``/ping`` (≥ 0.8×); tier3's hit ratio
-comes from the cache's own counters (lookups and misses during the measured rounds).
+the team's dashboard for its signed-in owner. The headline compares tier3 with tier2 on the
+dashboard (goal ≥ 20×) and the feed (≥ 3×), and tier3's cached feed with tier3's ``/ping``
+(≥ 0.8×); tier3's hit ratio comes from the cache's own counters (lookups and misses during the
+measured rounds).
 """
 
 from __future__ import annotations
