@@ -4,7 +4,7 @@ Views arrive here from each process's sender (``app.analytics.sender``): one pip
 round trip per batch, ``RPUSH`` of the encoded views plus the count of views dropped since
 Redis was last reachable, if any. The flush moves up to
 ``BATCH`` views from ``<key>`` into ``<key>:inflight`` (one Lua script, atomic), writes them
-with multi-row INSERTs that skip event ids already stored, and only then deletes the
+with one INSERT that skips event ids already stored, and only then deletes the
 inflight list. A flush that dies half-way leaves the inflight list for the next one, which
 writes it again; the unique ``event_id`` makes the second write a no-op, so every view is
 counted once. A lock keeps two flushes (two schedulers, a slow one and the next tick) apart.

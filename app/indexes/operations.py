@@ -73,3 +73,17 @@ class AddIndexConcurrently(Operation):
                 **({"where": self.where} if self.where else {}),
             },
         )
+
+
+class RemoveIndexConcurrently(AddIndexConcurrently):
+    """Drops, without locking writes, an index an earlier migration added; given that index's
+    definition, so that migrating backwards builds it again as it was."""
+
+    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def describe(self) -> str:
+        return f"Drop index {self.name} on {self.table} concurrently"

@@ -16,7 +16,7 @@ What this milestone turns on, on top of tier0:
   committed order's email, invoice and webhook survive a broker crash; the broker
   keeps an append-only file as well;
 * page views buffered in Redis (one pipelined command in the request) and written in
-  multi-row INSERTs by a periodic job that Celery beat schedules; lossy on purpose:
+  one INSERT per batch by a periodic job that Celery beat schedules; lossy on purpose:
   when Redis is down, views are dropped and counted, pages are served
   (``make bench S=page-views``);
 * error tracking with Sentry (on when ``SENTRY_DSN`` is set);
