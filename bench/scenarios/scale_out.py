@@ -69,7 +69,7 @@ def run(*, seconds: float, quick: bool = False) -> Report:
         reason = (
             f"CPU: {busy:.2f} of {cores} cores busy, most of it in the {leader} ({used.get(leader, 0):.2f})"
             if busy >= 0.85 * cores
-            else f"not CPU ({busy:.2f} of {cores} cores busy): the {leader} is the busiest part"
+            else f"not CPU ({busy:.2f} of {cores} cores busy); busiest part: {leader}"
         )
         curve = " → ".join(f"{rps[name][count]:,.0f}" for count in sizes)
         notes.append(
