@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
     from app.analytics.recorders import View
 
-#: Rows per INSERT; 5 parameters each stays well under PostgreSQL's 65,535 per statement.
+#: Rows per INSERT where views go as a ``VALUES`` list (SQLite): 5 parameters each stays under
+#: SQLite's 32,766 per statement.
 MAX_ROWS_PER_INSERT = 5000
 COLUMNS = "event_id, path, user_id, post_id, created_at"
 

@@ -110,9 +110,8 @@ def run(*, seconds: float, quick: bool = False) -> Report:
     ]
     notes = [
         f"wrk -c8 -t2; both stacks up at once, {rounds} rounds of {round_seconds:.0f}s per tier and path in turn, "
-        f"{settle:g}s apart; "
-        "demo data plus "
-        f"{orders:,} orders in the demo team's month; the dashboard for its signed-in owner, the feed anonymous",
+        f"{settle:g}s apart; demo data plus {orders:,} orders in the demo team's month; "
+        "the dashboard for its signed-in owner, the feed anonymous",
         f"tier3 ÷ tier2: dashboard {speedup['dashboard']:.1f}× (goal ≥ {GOALS['dashboard']:g}×), "
         f"feed {speedup['feed']:.1f}× (goal ≥ {GOALS['feed']:g}×)",
         f"tier3's cached feed ÷ tier3's /ping: {feed_vs_ping:.2f}× "
