@@ -89,6 +89,20 @@ def _read_test_database_from_replica(stack, name: str) -> None:
     replica_health.reset()
 
 
+def pytest_collection_finish(session):
+    """The benchmark smoke runs start now, if this pass runs their tests, and run beside the rest."""
+    from tests import bench_smokes
+
+    if not session.config.option.collectonly:
+        bench_smokes.start_for(session.items)
+
+
+def pytest_sessionfinish(session):
+    from tests import bench_smokes
+
+    bench_smokes.stop_all()
+
+
 def pytest_collection_modifyitems(items):
     """Where a tier's router sends reads to a replica, a test that commits (``transaction=True``)
     may be routed there, so it is allowed to query it."""

@@ -6,78 +6,27 @@ This proves the harness, not the speed: timings are for `make bench`, never asse
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests import bench_smokes
+from tests.bench_smokes import TIER3_SCENARIOS
 
 # The scenarios start the tiers they compare themselves: run once, not once per tier.
 pytestmark = [pytest.mark.stack, pytest.mark.tier_independent]
 
 
-#: tier3's scenarios, smoke-run on their own (each starts tier3 stacks: a run of its own, its own time).
-TIER3_SCENARIOS = ["cache", "stampede", "scale-out", "rate-limit"]
-
-
-class _Smoke:
-    """``python -m bench`` with short loads on small data, started now, waited for by ``result``."""
-
-    def __init__(self, folder: Path, scenarios: list[str]) -> None:
-        self.folder = folder
-        self.output = folder / "bench.log"
-        with self.output.open("w") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bench", *scenarios, "--seconds", "4", "--quick", "--results", str(folder)],
-                cwd=ROOT,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-
-    def result(self) -> Path:
-        try:
-            code = self.process.wait(timeout=900)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise
-        printed = self.output.read_text()
-        assert code == 0, printed[-6000:]
-        assert "ratio:" in printed
-        return self.folder
+@pytest.fixture(scope="module")
+def results() -> Path:
+    """The smoke run of every scenario but tier3's: started when the pass collected this module
+    (``tests/bench_smokes.py``), or now."""
+    return bench_smokes.start(["others"])["others"].result()
 
 
 @pytest.fixture(scope="module")
-def smokes(tmp_path_factory) -> Iterator[dict[str, _Smoke]]:
-    """Both runs at once: each scenario starts private stacks on free ports in folders of its
-    own, and most of a smoke run is spent waiting for servers to start or for a load's seconds to
-    pass, so side by side they take little longer than the longer one alone. The ratios measured
-    this way mean nothing, and nothing here asserts them."""
-    from bench.scenarios import SCENARIOS
-
-    started = {
-        "tier3": _Smoke(tmp_path_factory.mktemp("bench-tier3"), TIER3_SCENARIOS),
-        "others": _Smoke(tmp_path_factory.mktemp("bench-results"), [s for s in SCENARIOS if s not in TIER3_SCENARIOS]),
-    }
-    yield started
-    for smoke in started.values():
-        if smoke.process.poll() is None:
-            smoke.process.kill()
-            smoke.process.wait()
-
-
-@pytest.fixture(scope="module")
-def results(smokes) -> Path:
-    return smokes["others"].result()
-
-
-@pytest.fixture(scope="module")
-def tier3_results(smokes) -> Path:
-    return smokes["tier3"].result()
+def tier3_results() -> Path:
+    return bench_smokes.start(["tier3"])["tier3"].result()
 
 
 @pytest.mark.parametrize(

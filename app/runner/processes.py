@@ -105,13 +105,23 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
             os.kill(pid, sig)
 
 
-def free_port(low: int = 20000, high: int = 30000, width: int = 1) -> int:
+#: Where ``free_port`` looks, unless ``MILESTONES_FREE_PORTS`` ("low-high") says otherwise.
+FREE_PORTS = (20000, 30000)
+
+
+def free_port(width: int = 1) -> int:
     """A free port (and the ``width - 1`` after it) below the kernel's ephemeral range.
 
     Below that range a TIME_WAIT socket cannot hold it; every port of the range is tried,
     because a server that takes several (the object store takes eight) fails on any of them.
+    A port is free when it is picked, not reserved: processes that start stacks at the same
+    time are given ranges of their own (``MILESTONES_FREE_PORTS``), or two could pick one port.
     """
     import random
+
+    low, high = FREE_PORTS
+    if os.environ.get("MILESTONES_FREE_PORTS"):
+        low, high = (int(bound) for bound in os.environ["MILESTONES_FREE_PORTS"].split("-", 1))
 
     for _ in range(200):
         port = random.randint(low, high - width + 1)  # noqa: S311 - spreading ports, not a secret
