@@ -29,6 +29,9 @@ class JobRun(models.Model):
     #: The team whose data the job works on (``app.platform.tenancy``); empty for no team. A plain
     #: number, not a foreign key: the platform knows no teams, and tier4 keeps jobs on a team's shard.
     team_id = models.BigIntegerField(null=True, blank=True)
+    #: The request that enqueued it (``app.platform.telemetry``), sent again with every
+    #: publish, so the relay's and the sweeper's sends keep the id the logs find it by.
+    request_id = models.CharField(max_length=64, blank=True, default="")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)

@@ -19,7 +19,11 @@ What this milestone turns on, on top of tier2:
   contract (``app.platform.media``);
 * rate limits with their counters in Redis: log-in (per address, and failures per account),
   sign-up and password reset (per address), checkout (per user), the API (per token); ``429``
-  with ``Retry-After`` (``app.platform.http.ratelimit``).
+  with ``Retry-After`` (``app.platform.http.ratelimit``);
+* structured logs: every line one JSON object (structlog), carrying the id of the request that
+  caused it, which the load balancer sets and the app passes on to the jobs it enqueues, the
+  outbox relay and the media service; one line per request with its route, status, duration,
+  queries and cache hits, in place of gunicorn's access log (``app.platform.telemetry``).
 
 Needs running: as tier2 plus a second Redis (the cache), SeaweedFS, the media service's
 instances, and a third app instance.
@@ -33,6 +37,7 @@ from config import env
 from config.settings.tier2 import *  # noqa: F403
 from config.settings.tier2 import (
     DATA_UPLOAD_MAX_MEMORY_SIZE,
+    LOGGING,
     MIDDLEWARE,
     QUEUE_ALERTS,
     RUNNER_SERVICES,
@@ -97,6 +102,21 @@ MIDDLEWARE = [
     "app.platform.caching.middleware.SharePageMiddleware",
     *MIDDLEWARE[_after_static:],
 ]
+# One log line per request, with the request id every other line of the request carries: after
+# the trusted-proxy check (only the load balancer's X-Request-ID counts) and the health probes.
+_after_probes = MIDDLEWARE.index("app.platform.http.probes.ProbeMiddleware") + 1
+MIDDLEWARE = [
+    *MIDDLEWARE[:_after_probes],
+    "app.platform.telemetry.middleware.RequestLogMiddleware",
+    *MIDDLEWARE[_after_probes:],
+]
+
+# Every log line one JSON object, on standard error as before (app.platform.telemetry.json_logs).
+LOGGING = {
+    **LOGGING,
+    "formatters": {"json": {"()": "app.platform.telemetry.json_logs.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+}
 
 # The object store: SeaweedFS's S3 API (OBJECT_STORE_URL), the runner's on this machine. Avatars
 # and product pictures are in a bucket anyone may read, at PUBLIC_URL (the store, or a CDN that
@@ -208,6 +228,8 @@ MEDIA_SERVICE = {
     # Instances (processes the runner starts, containers compose runs), and render processes in each.
     "INSTANCES": int(env.number("MEDIA_INSTANCES", 2)),
     "CONCURRENCY": int(env.number("MEDIA_CONCURRENCY", 1)),
+    # Its log lines are JSON objects too, with the request id the app sent along.
+    "LOG_FORMAT": "json",
 }
 SERVICE_QUEUES = (MEDIA_SERVICE["QUEUE"],)
 QUEUE_ALERTS = {**QUEUE_ALERTS, MEDIA_SERVICE["QUEUE"]: {"depth": 200, "age_seconds": 120}}
@@ -225,4 +247,5 @@ RUNNER_SERVICES = [
 LOAD_BALANCER_RETRY_ON = "conn-failure empty-response response-timeout 502 503 504"
 # Three instances, any of which may serve any request: raise it to scale out (the runner also
 # takes WEB_INSTANCES=N for one run, as `make bench S=scale-out` does).
-WEB_SERVER = {**WEB_SERVER, "instances": 3}
+# gunicorn's access log is off: the app's request line (above) replaces it.
+WEB_SERVER = {**WEB_SERVER, "instances": 3, "access_log": False}

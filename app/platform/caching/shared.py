@@ -52,6 +52,7 @@ from django.utils.cache import patch_vary_headers
 from redis.exceptions import RedisError
 
 from app.platform.db.routing import primary
+from app.platform.telemetry import request_stats
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +196,7 @@ class SharedCache:
         if not (seen.found and seen.fresh and page.headers):
             return None  # the view looks again, and counts it
         self._count_lookup(self._client())
+        request_stats.cache_lookup(hit=True)
         request.get_host()  # refused (400) for a host not in ALLOWED_HOSTS, as CommonMiddleware would
         response = HttpResponse(page.body, status=page.status)
         for name, value in page.headers:
@@ -259,13 +261,17 @@ class SharedCache:
         self, key: str, depends_on: tuple[str, ...], compute: Callable[[], Any], storable: Callable[[Any], bool]
     ) -> Any:
         if self._is_down():
+            request_stats.cache_lookup(hit=False)
             return compute()
         try:
             self._send_invalidations()  # any this process could not send: before it reads again
             seen = self._lookup(key, depends_on)
         except RedisError as exc:
             self._trip(exc)
+            request_stats.cache_lookup(hit=False)
             return compute()
+        # For the request's log line: served fresh from the cache, or not.
+        request_stats.cache_lookup(hit=seen.found and seen.fresh)
         if seen.found and seen.fresh:
             return seen.value
         if not self.protect:

@@ -28,6 +28,8 @@ FORWARDED_HEADERS = (
     "HTTP_X_FORWARDED_PORT",
     "HTTP_X_FORWARDED_SSL",
     "HTTP_FORWARDED",
+    # The request id the logs carry (app.platform.telemetry): the load balancer's, never a client's.
+    "HTTP_X_REQUEST_ID",
 )
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils.module_loading import import_string
 
 from app.platform.jobs import Call, Job, execute, registry
+from app.platform.telemetry import request_id, task_context  # noqa: F401 - its signals carry the request id
 
 logger = logging.getLogger(__name__)
 
@@ -55,15 +56,32 @@ def run_job(self: Task, name: str, kwargs: dict[str, Any], delivery_id: str) -> 
     # In a header, not an argument: a worker still on the previous code (a rolling deploy) runs
     # a message from the new code, and a message from the old code has no team.
     team_id = (self.request.headers or {}).get("team_id")
-    try:
-        execute(name, kwargs, delivery_id, team_id=team_id, final_attempt=final, retry_in=countdown)
-    except Exception as exc:
-        if final:
-            logger.error(
-                "job %s delivery %s failed for good after %d tries", name, delivery_id, self.request.retries + 1
-            )
-            raise
-        raise self.retry(exc=exc, countdown=countdown, max_retries=declared.max_retries) from exc
+    started = time.perf_counter()
+    with request_id.bound(None, job=name, delivery_id=delivery_id):
+        try:
+            execute(name, kwargs, delivery_id, team_id=team_id, final_attempt=final, retry_in=countdown)
+        except Exception as exc:
+            _outcome(name, "failed" if final else "retrying", started, attempt=self.request.retries + 1)
+            if final:
+                logger.error(
+                    "job %s delivery %s failed for good after %d tries", name, delivery_id, self.request.retries + 1
+                )
+                raise
+            raise self.retry(exc=exc, countdown=countdown, max_retries=declared.max_retries) from exc
+        _outcome(name, "succeeded", started, attempt=self.request.retries + 1)
+
+
+def _outcome(name: str, outcome: str, started: float, *, attempt: int) -> None:
+    """The job's line in the log: how this attempt ended and how long it took (the request id,
+    job and delivery are bound around it)."""
+    duration_ms = round((time.perf_counter() - started) * 1000, 2)
+    logger.info(
+        "job %s %s in %.0f ms",
+        name,
+        outcome,
+        duration_ms,
+        extra={"outcome": outcome, "duration_ms": duration_ms, "attempt": attempt},
+    )
 
 
 def publish(

@@ -38,6 +38,7 @@ from django.utils import timezone
 from app.platform.jobs import Call, registry
 from app.platform.jobs.celery_tasks import publish
 from app.platform.models import JobRun
+from app.platform.telemetry import request_id
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class OutboxBackend:
         fast = time.monotonic() >= _broker_down_until
         alias = using or router.db_for_write(JobRun)
         now = timezone.now()
+        sent_by = request_id.current() or ""
         # One INSERT for all of them, in the caller's transaction. Claimed for the fast path
         # before commit, so the relay leaves them alone; should this process die before
         # publishing, the sweeper sends them once REDELIVER_AFTER has passed.
@@ -79,6 +81,7 @@ class OutboxBackend:
                     queue=call.job.queue,
                     arguments=call.kwargs,
                     team_id=call.team_id,
+                    request_id=sent_by,
                     sent_at=now if fast else None,
                     sends=1 if fast else 0,
                     created_at=now,
@@ -185,18 +188,20 @@ def _claim_and_publish(candidates: Any, limit: int, *, why: str) -> int:
     with transaction.atomic():
         claimed = list(
             candidates.select_for_update(skip_locked=True).values_list(
-                "id", "name", "arguments", "delivery_id", "team_id"
+                "id", "name", "arguments", "delivery_id", "team_id", "request_id"
             )[:limit]
         )
         JobRun.objects.filter(id__in=[row[0] for row in claimed]).update(
             status=JobRun.Status.PENDING, sent_at=now, sends=F("sends") + 1, lease_until=None, updated_at=now
         )
-    for index, (_pk, name, arguments, delivery_id, team_id) in enumerate(claimed):
+    for index, (_pk, name, arguments, delivery_id, team_id, sent_by) in enumerate(claimed):
         if name not in registry:
             logger.error("job %s delivery %s names no job this code knows; left as it is", name, delivery_id)
             continue
         try:
-            publish(registry[name], arguments, delivery_id, team_id=team_id, retry=False)
+            # Sent with the id of the request that enqueued it, which its log lines carry.
+            with request_id.bound(sent_by or None):
+                publish(registry[name], arguments, delivery_id, team_id=team_id, retry=False)
         except Exception as exc:
             left = [row[0] for row in claimed[index:]]
             JobRun.objects.filter(id__in=left).update(sent_at=None, sends=F("sends") - 1)

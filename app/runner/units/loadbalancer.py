@@ -63,7 +63,9 @@ class LoadBalancer(Daemon):
                 "defaults",
                 "    mode http",
                 "    log stdout format raw local0",
-                "    option httplog",
+                # HAProxy's httplog line, and the request id the app's log lines carry, at its end.
+                '    log-format "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc'
+                ' %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r %ID"',
                 "    timeout connect 2s",
                 "    timeout client 60s",
                 "    timeout server 60s",
@@ -85,6 +87,10 @@ class LoadBalancer(Daemon):
                 "    http-request set-header X-Forwarded-Proto https if { ssl_fc }",
                 "    http-request set-header X-Forwarded-Proto http unless { ssl_fc }",
                 "    http-request del-header X-Forwarded-Host",
+                # A new id for every request, replacing any a client sent: the app logs it on
+                # every line the request causes (app.platform.telemetry) and returns it.
+                "    unique-id-format %[uuid()]",
+                "    http-request set-header X-Request-ID %[unique-id]",
                 "    http-request del-header Forwarded",
                 "    option forwardfor",
                 # Which server software answers is nobody's business outside.

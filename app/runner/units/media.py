@@ -30,6 +30,7 @@ def service_environment(ctx: Context) -> dict[str, str]:
         "MEDIA_S3_REGION": ctx.env.get("OBJECT_STORE_REGION", store["REGION"]),
         "MEDIA_PUBLIC_BUCKET": store["PUBLIC_BUCKET"],
         "MEDIA_PRIVATE_BUCKET": store["PRIVATE_BUCKET"],
+        "MEDIA_LOG_FORMAT": media.get("LOG_FORMAT", "text"),
     }
 
 

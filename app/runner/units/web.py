@@ -43,11 +43,13 @@ class AppInstance(Daemon):
             "--timeout",
             "60",
             "--no-control-socket",
-            "--access-logfile",
-            "-",
             "--error-logfile",
             "-",
         ]
+        # From tier3 the app writes one line per request itself (app.platform.telemetry), which
+        # says more than gunicorn's access line and costs one line, not two.
+        if ctx.settings.WEB_SERVER.get("access_log", True):
+            command += ["--access-logfile", "-"]
         return command
 
     def ready(self, ctx: Context) -> bool:

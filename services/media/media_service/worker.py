@@ -17,7 +17,7 @@ from typing import Any
 
 from celery import Celery, Task
 
-from media_service import contract
+from media_service import contract, logs
 from media_service.stores import S3Store, StoreUnavailable
 from media_service.work import perform
 
@@ -76,5 +76,8 @@ def render(self: Task, request: dict[str, Any]) -> None:
 
 def report(result: dict[str, Any]) -> None:
     """Send a result back to the application, stamped with when it was sent (queue monitoring
-    reads the age of a queue's oldest message from ``enqueued_at``)."""
-    app.send_task(contract.DONE_TASK, args=[result], queue=RESULTS_QUEUE, headers={"enqueued_at": time.time()})
+    reads the age of a queue's oldest message from ``enqueued_at``) and the request id it came with."""
+    headers: dict[str, Any] = {"enqueued_at": time.time()}
+    if request_id := logs.current_request_id():
+        headers[logs.KEY] = request_id  # the application's workers bind it while applying the result
+    app.send_task(contract.DONE_TASK, args=[result], queue=RESULTS_QUEUE, headers=headers)
