@@ -34,6 +34,10 @@ DEFAULT_PORTS: dict[str, int] = {
     "OBJECT_STORE_PORT": 8333,
     # Where a tier has a load balancer, it also terminates TLS here (the runner's local CA).
     "TLS_PORT": 8443,
+    # tier3's Prometheus (its UI and API), and the block of ports its exporters listen on
+    # (app.runner.units.monitoring.METRICS_SLOTS says which is whose).
+    "PROMETHEUS_PORT": 19090,
+    "EXPORTER_PORT": 19100,
 }
 
 #: The loopback address the runner's load balancer connects to the app instances from, so the

@@ -8,3 +8,14 @@ believed only from ``TRUSTED_PROXIES``: app.platform.http.proxies). gunicorn wou
 
 secure_scheme_headers: dict[str, str] = {}
 forwarded_allow_ips = ""
+
+
+def child_exit(server: object, worker: object) -> None:
+    """A worker that exits leaves its metric files behind; prometheus-client's multiprocess mode
+    then drops its live gauges (``livemax``/``livemin``) and keeps its counters (tier3)."""
+    import os
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

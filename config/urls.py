@@ -26,5 +26,10 @@ urlpatterns = [
     path("", include("app.posts.urls")),
 ]
 
+if settings.METRICS:  # tier3: Prometheus scrapes each instance (app.platform.telemetry.exposition)
+    from app.platform.telemetry.exposition import metrics
+
+    urlpatterns += [path("metrics", metrics, name="metrics")]
+
 if settings.SERVE_MEDIA:
     urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]

@@ -145,7 +145,7 @@ def running_ports(var_dir: Path) -> dict[str, str]:
 
 #: Ports kept from these on, in a private stack: app instances from WEB_INSTANCE_PORT, and the
 #: object store's servers from OBJECT_STORE_PORT (app.runner.units.object_store).
-PORT_RANGES = {"WEB_INSTANCE_PORT": 8, "OBJECT_STORE_PORT": 8}
+PORT_RANGES = {"WEB_INSTANCE_PORT": 8, "OBJECT_STORE_PORT": 8, "EXPORTER_PORT": 16}
 
 
 @contextmanager

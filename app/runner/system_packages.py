@@ -54,6 +54,9 @@ TIER_SERVERS: dict[str, dict[str, str]] = {
         "redis-server": "redis-server",
         "/usr/sbin/pgbouncer": "pgbouncer",
         "/usr/sbin/haproxy": "haproxy",
+        "/usr/bin/prometheus": "prometheus",
+        "/usr/bin/prometheus-postgres-exporter": "prometheus-postgres-exporter",
+        "/usr/bin/prometheus-redis-exporter": "prometheus-redis-exporter",
     },
 }
 #: The end-to-end tests' browser, and NSS's certutil to make it trust the runner's local CA

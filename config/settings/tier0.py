@@ -58,6 +58,8 @@ READINESS_CHECKS = ["app.platform.http.health.database"]
 
 # No object store and no CDN yet: the app itself serves uploaded media.
 SERVE_MEDIA = True
+# No Prometheus yet: no /metrics (tier3 turns it on).
+METRICS: dict | None = None
 
 # What the runner starts for this tier, in order (see app/runner/units/).
 RUNNER_SERVICES = ["smtp", "migrate", "collectstatic", "seed-demo", "web"]

@@ -23,10 +23,14 @@ What this milestone turns on, on top of tier2:
 * structured logs: every line one JSON object (structlog), carrying the id of the request that
   caused it, which the load balancer sets and the app passes on to the jobs it enqueues, the
   outbox relay and the media service; one line per request with its route, status, duration,
-  queries and cache hits, in place of gunicorn's access log (``app.platform.telemetry``).
+  queries and cache hits, in place of gunicorn's access log (``app.platform.telemetry``);
+* metrics: the app's own at ``/metrics`` (request latency by route, queries per request, cache
+  hits, jobs by outcome, queue depth and age, the outbox's backlog, replica routing and lag),
+  summed over each instance's processes; Debian's exporters for PostgreSQL, PgBouncer and Redis,
+  HAProxy's built-in one, and a Prometheus scraping them all (``app.runner.units.monitoring``).
 
 Needs running: as tier2 plus a second Redis (the cache), SeaweedFS, the media service's
-instances, and a third app instance.
+instances, a third app instance, the exporters and Prometheus.
 """
 
 from __future__ import annotations
@@ -107,9 +111,13 @@ MIDDLEWARE = [
 _after_probes = MIDDLEWARE.index("app.platform.http.probes.ProbeMiddleware") + 1
 MIDDLEWARE = [
     *MIDDLEWARE[:_after_probes],
-    "app.platform.telemetry.middleware.RequestLogMiddleware",
+    "app.platform.telemetry.middleware.RequestTelemetryMiddleware",
     *MIDDLEWARE[_after_probes:],
 ]
+
+# Prometheus scrapes /metrics on every instance, and the workers' own exposition ports
+# (app.platform.telemetry): only from these networks, by the connection's address.
+METRICS = {"ALLOWED_NETWORKS": env.listing("METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"])}
 
 # Every log line one JSON object, on standard error as before (app.platform.telemetry.json_logs).
 LOGGING = {
@@ -241,6 +249,9 @@ RUNNER_SERVICES = [
     *RUNNER_SERVICES[RUNNER_SERVICES.index("redis") + 1 : RUNNER_SERVICES.index("workers") + 1],
     "media",
     *RUNNER_SERVICES[RUNNER_SERVICES.index("workers") + 1 :],
+    # Last, once what they watch is up: Debian's exporters and Prometheus scraping them all.
+    "exporters",
+    "prometheus",
 ]
 # A GET or HEAD whose instance died holding it (SIGKILL, out of memory) is sent to another one:
 # the client sees a slower answer, not an error. Other methods are never sent twice.

@@ -25,6 +25,8 @@ from typing import Any
 
 from django.conf import settings
 
+from app.platform.telemetry import metrics
+
 logger = logging.getLogger("milestones.replica")
 
 #: Is it a standby; is its WAL receiver streaming from the primary (a standby that lost its
@@ -81,8 +83,10 @@ def usable(alias: str) -> bool:
             state.probing.release()
     if state.usable:
         return True
+    reason = state.reason.split(":")[0]
     with _lock:
-        state.fallbacks[state.reason.split(":")[0]] += 1
+        state.fallbacks[reason] += 1
+    metrics.REPLICA_FALLBACKS.labels(reason).inc()
     return False
 
 
@@ -102,6 +106,7 @@ def _probe(alias: str, state: ReplicaState) -> None:
         _mark(alias, state, False, f"down: the server {problem}", retry_after=limits["RETRY_SECONDS"])
         return
     state.lag_seconds = float(lag or 0)
+    metrics.REPLICA_LAG.set(state.lag_seconds)
     _replayed_to(state, replayed)
     if state.lag_seconds > limits["MAX_LAG_SECONDS"]:
         if not state.suspect:
@@ -187,6 +192,7 @@ def _mark(alias: str, state: ReplicaState, ok: bool, reason: str, *, retry_after
         changed = state.usable != ok or state.reason.split(":")[0] != reason.split(":")[0]
         state.usable, state.reason = ok, reason
         state.next_probe = time.monotonic() + retry_after
+    metrics.REPLICA_USABLE.set(1 if ok else 0)
     if changed and ok:
         logger.warning("replica %s is back: reads go to it again", alias)
     elif changed:

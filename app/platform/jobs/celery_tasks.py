@@ -28,7 +28,9 @@ from django.db import transaction
 from django.utils.module_loading import import_string
 
 from app.platform.jobs import Call, Job, execute, registry
-from app.platform.telemetry import request_id, task_context  # noqa: F401 - its signals carry the request id
+
+# task_context's signals carry the request id; worker_exposition's serve a worker's metrics.
+from app.platform.telemetry import metrics, request_id, task_context, worker_exposition  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +76,10 @@ def run_job(self: Task, name: str, kwargs: dict[str, Any], delivery_id: str) -> 
 def _outcome(name: str, outcome: str, started: float, *, attempt: int) -> None:
     """The job's line in the log: how this attempt ended and how long it took (the request id,
     job and delivery are bound around it)."""
-    duration_ms = round((time.perf_counter() - started) * 1000, 2)
+    seconds = time.perf_counter() - started
+    metrics.JOBS.labels(name, outcome).inc()
+    metrics.JOB_SECONDS.labels(name).observe(seconds)
+    duration_ms = round(seconds * 1000, 2)
     logger.info(
         "job %s %s in %.0f ms",
         name,

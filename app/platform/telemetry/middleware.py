@@ -1,4 +1,5 @@
-"""One log line per request (tier3), written when the response is ready.
+"""One log line per request (tier3), written when the response is ready, and the same figures as
+Prometheus metrics (``app.platform.telemetry.metrics``).
 
 Fields: the request id, method, path, route (the URL pattern, so lines group by page, not by
 object), status, duration in milliseconds, queries and their time, application-cache hits and
@@ -18,12 +19,12 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from app.platform.telemetry import request_id, request_stats
+from app.platform.telemetry import metrics, request_id, request_stats
 
 logger = logging.getLogger("milestones.request")
 
 
-class RequestLogMiddleware:
+class RequestTelemetryMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
@@ -53,5 +54,15 @@ class RequestLogMiddleware:
                     "user_id": user.pk if user is not None and user.is_authenticated else None,
                 },
             )
+        _count(request.method or "", route, response.status_code, duration_ms / 1000, stats.queries)
         response[request_id.HEADER] = rid
         return response
+
+
+def _count(method: str, route: str | None, status: int, seconds: float, queries: int) -> None:
+    # No pattern matched (a 404), or the shared cache answered before URL resolution.
+    label = route if route is not None else (metrics.SHARED_PAGE if status < 400 else metrics.UNMATCHED)
+    label = label or "/"
+    metrics.REQUEST_SECONDS.labels(label, method).observe(seconds)
+    metrics.REQUESTS.labels(label, method, str(status)).inc()
+    metrics.QUERIES_PER_REQUEST.labels(label).observe(queries)

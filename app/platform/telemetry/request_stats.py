@@ -17,6 +17,8 @@ from typing import Any
 
 from django.db import connections
 
+from app.platform.telemetry import metrics
+
 
 @dataclass
 class RequestStats:
@@ -31,6 +33,7 @@ _current: ContextVar[RequestStats | None] = ContextVar("request_stats", default=
 
 def cache_lookup(*, hit: bool) -> None:
     """Count one application-cache lookup (``app.platform.caching``) for the current request."""
+    metrics.CACHE_LOOKUPS.labels("hit" if hit else "miss").inc()
     stats = _current.get()
     if stats is None:
         return

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from app.runner import processes, tls
 from app.runner.units.kinds import Context, Daemon
+from app.runner.units.monitoring import METRICS_SLOTS, exporter_port
 from app.runner.units.web import Web
 from config import env as project_env
 
@@ -97,8 +98,11 @@ class LoadBalancer(Daemon):
                 "    http-response del-header Server",
                 # Only requests that are safe to send twice are ever retried after reaching an instance.
                 "    http-request disable-l7-retry unless METH_GET || METH_HEAD",
+                # The instances' metrics are Prometheus' to read, on their own ports, never a visitor's.
+                "    http-request deny deny_status 404 if { path /metrics }",
                 f"    default_backend {BACKEND}",
                 "",
+                *self.metrics_frontend(ctx),
                 f"backend {BACKEND}",
                 "    balance leastconn",
                 # One request per server connection: never reuse a connection gunicorn may be closing.
@@ -119,6 +123,20 @@ class LoadBalancer(Daemon):
                 "",
             ]
         )
+
+    def metrics_frontend(self, ctx: Context) -> list[str]:
+        """From tier3, HAProxy's own Prometheus exporter (built in: ``prometheus-exporter``) on its
+        port of the exporters' block, for the monitoring network only."""
+        if not ctx.settings.METRICS:
+            return []
+        port = exporter_port(ctx, METRICS_SLOTS["loadbalancer"])
+        return [
+            "frontend metrics",
+            f"    bind 127.0.0.1:{port}",
+            "    no log",
+            "    http-request use-service prometheus-exporter if { path /metrics }",
+            "",
+        ]
 
     def command(self, ctx: Context) -> list[str]:
         # -db: stay in the foreground, so the runner owns the process like any other.

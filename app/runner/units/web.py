@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.runner import processes
 from app.runner.units.kinds import Context, Daemon, Group
+from app.runner.units.monitoring import fresh_metrics_folder
 
 
 class AppInstance(Daemon):
@@ -51,6 +52,16 @@ class AppInstance(Daemon):
         if ctx.settings.WEB_SERVER.get("access_log", True):
             command += ["--access-logfile", "-"]
         return command
+
+    def prepare(self, ctx: Context) -> None:
+        if ctx.settings.METRICS:
+            fresh_metrics_folder(ctx, self)
+
+    def environment(self, ctx: Context) -> dict[str, str]:
+        # Every gunicorn worker of the instance counts in one folder; /metrics adds them up.
+        if ctx.settings.METRICS:
+            return {**ctx.env, "PROMETHEUS_MULTIPROC_DIR": str(ctx.var_dir / "metrics" / self.name)}
+        return ctx.env
 
     def ready(self, ctx: Context) -> bool:
         return processes.http_ok(f"http://127.0.0.1:{self.port(ctx)}/healthz")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.runner.units.kinds import Context, Daemon, Group, ReadyOnLogLine
+from app.runner.units.monitoring import exporter_port, fresh_metrics_folder, worker_slot
 
 
 class Worker(ReadyOnLogLine):
@@ -41,8 +42,25 @@ class Worker(ReadyOnLogLine):
             "--without-heartbeat",
         ]
 
+    def environment(self, ctx: Context) -> dict[str, str]:
+        # From tier3 its prefork children count in a folder of its own, and its main process
+        # serves their sum to Prometheus (app.platform.telemetry.worker_exposition).
+        if not ctx.settings.METRICS:
+            return ctx.env
+        return {
+            **ctx.env,
+            "PROMETHEUS_MULTIPROC_DIR": str(ctx.var_dir / "metrics" / self.name),
+            "METRICS_PORT": str(exporter_port(ctx, worker_slot(ctx, self.name))),
+        }
+
+    def ports(self, ctx: Context) -> list[int]:
+        return [int(self.environment(ctx)["METRICS_PORT"])] if ctx.settings.METRICS else []
+
     def prepare(self, ctx: Context) -> None:
         """Give the account it runs as the media folder: it writes invoices and thumbnails there."""
+        super().prepare(ctx)
+        if ctx.settings.METRICS:
+            fresh_metrics_folder(ctx, self)
         if self.run_as(ctx):
             media = ctx.var_dir / "media"  # MEDIA_ROOT, as base settings derive it from the stack's VAR_DIR
             media.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,229 @@
+"""tier3's monitoring on this machine: the exporters Debian ships for PostgreSQL, PgBouncer and
+Redis, HAProxy's built-in one, the app's own ``/metrics`` and the workers' exposition ports, and a
+Prometheus (Debian's) scraping all of them.
+
+Every exporter takes a port from a block that starts at ``EXPORTER_PORT`` (its ``slot`` below);
+``METRICS_SLOTS`` fixes who gets which, so addresses are the same on every run. Prometheus' own
+configuration is written at each start from the stack's services (``scrape_targets``): a new
+app instance or worker is scraped as soon as it is started.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from app.runner import processes
+from app.runner.units.kinds import Context, Daemon, Group
+
+#: Offsets from ``EXPORTER_PORT``: HAProxy's exporter, then one per database server, pooler and
+#: Redis, then the workers in the order of the tier's ``WORKERS``.
+METRICS_SLOTS = {
+    "loadbalancer": 0,
+    "postgres": 1,
+    "replica": 2,
+    "pgbouncer": 3,
+    "pgbouncer-replica": 4,
+    "redis": 5,
+    "cache-redis": 6,
+}
+FIRST_WORKER_SLOT = 8
+#: How many ports the block holds (``PORT_RANGES`` in app.runner.stack reserves them together).
+SLOTS = 16
+SCRAPE_SECONDS = 5
+
+
+def exporter_port(ctx: Context, slot: int) -> int:
+    return ctx.port("EXPORTER_PORT") + slot
+
+
+def worker_slot(ctx: Context, worker_name: str) -> int:
+    names = [f"worker-{w['name']}" for w in ctx.settings.WORKERS]
+    return FIRST_WORKER_SLOT + names.index(worker_name)
+
+
+def fresh_metrics_folder(ctx: Context, daemon: Daemon) -> Path:
+    """An empty folder for one process group's metric files (prometheus-client's multiprocess
+    mode): what an earlier run left would be added to this run's counts."""
+    folder = ctx.var_dir / "metrics" / daemon.name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    daemon.hand_over(ctx, folder)
+    return folder
+
+
+class Exporter(Daemon):
+    """One of Debian's exporters, for one server of the stack (``watches``)."""
+
+    watches = ""
+    job = ""
+
+    def port(self, ctx: Context) -> int:
+        return exporter_port(ctx, METRICS_SLOTS[self.watches])
+
+    def ports(self, ctx: Context) -> list[int]:
+        return [self.port(ctx)]
+
+    def ready(self, ctx: Context) -> bool:
+        return processes.http_ok(f"http://127.0.0.1:{self.port(ctx)}/metrics")
+
+    def environment(self, ctx: Context) -> dict[str, str]:
+        # Their own variables only: the pgbouncer exporter reads PGBOUNCER_PORT, PORT and HOST
+        # from the environment, names the stack uses for other things.
+        return {name: value for name, value in ctx.env.items() if name in {"PATH", "LANG", "TZ"}}
+
+    def address(self, ctx: Context) -> str:
+        return f"http://127.0.0.1:{self.port(ctx)}/metrics ({self.watches})"
+
+
+class PostgresExporter(Exporter):
+    binary = "/usr/bin/prometheus-postgres-exporter"
+    package = "prometheus-postgres-exporter"
+    job = "postgres"
+
+    def __init__(self, watches: str, port_name: str) -> None:
+        self.watches = watches
+        self.name = f"{watches}-exporter"
+        self.port_name = port_name
+
+    def command(self, ctx: Context) -> list[str]:
+        return [self.binary or "", f"--web.listen-address=127.0.0.1:{self.port(ctx)}"]
+
+    def environment(self, ctx: Context) -> dict[str, str]:
+        source = f"postgresql://postgres@127.0.0.1:{ctx.port(self.port_name)}/postgres?sslmode=disable"
+        return {**super().environment(ctx), "DATA_SOURCE_NAME": source}
+
+
+class RedisExporter(Exporter):
+    binary = "/usr/bin/prometheus-redis-exporter"
+    package = "prometheus-redis-exporter"
+    job = "redis"
+
+    def __init__(self, watches: str, port_name: str) -> None:
+        self.watches = watches
+        self.name = f"{watches}-exporter"
+        self.port_name = port_name
+
+    def command(self, ctx: Context) -> list[str]:
+        return [
+            self.binary or "",
+            "-redis.addr",
+            f"redis://127.0.0.1:{ctx.port(self.port_name)}",
+            "-web.listen-address",
+            f"127.0.0.1:{self.port(ctx)}",
+        ]
+
+
+class PgBouncerExporter(Exporter):
+    """PgBouncer's pools and counters, read from its admin console at each scrape
+    (``app.platform.telemetry.pgbouncer_exporter``: Debian's exporter cannot read PgBouncer 1.18)."""
+
+    job = "pgbouncer"
+
+    def __init__(self, watches: str, port_name: str) -> None:
+        self.watches = watches
+        self.name = f"{watches}-exporter"
+        self.port_name = port_name
+
+    def command(self, ctx: Context) -> list[str]:
+        console = f"host=127.0.0.1 port={ctx.port(self.port_name)} user=postgres dbname=pgbouncer"
+        module = "app.platform.telemetry.pgbouncer_exporter"
+        return [ctx.python, "-m", module, "--pgbouncer", console, "--listen", f"127.0.0.1:{self.port(ctx)}"]
+
+
+#: Which exporter watches which of the tier's services, and the port it reads that service on.
+EXPORTERS = [
+    ("postgres", PostgresExporter, "PG_PORT"),
+    ("replica", PostgresExporter, "REPLICA_PORT"),
+    ("pgbouncer", PgBouncerExporter, "PGBOUNCER_PORT"),
+    ("pgbouncer-replica", PgBouncerExporter, "REPLICA_PGBOUNCER_PORT"),
+    ("redis", RedisExporter, "REDIS_PORT"),
+    ("cache-redis", RedisExporter, "CACHE_REDIS_PORT"),
+]
+
+
+class Exporters(Group):
+    """An exporter for each database server, pooler and Redis the tier runs."""
+
+    name = "exporters"
+
+    def members(self, ctx: Context) -> list[Daemon]:
+        services = ctx.settings.RUNNER_SERVICES
+        return [kind(watches, port_name) for watches, kind, port_name in EXPORTERS if watches in services]
+
+
+def scrape_targets(ctx: Context) -> dict[str, list[dict[str, Any]]]:
+    """Prometheus' jobs: each a list of static targets with an ``instance`` label naming the process."""
+    from app.runner.units.web import Web
+
+    services = ctx.settings.RUNNER_SERVICES
+    jobs: dict[str, list[dict[str, Any]]] = {}
+
+    def target(job: str, port: int, name: str) -> None:
+        jobs.setdefault(job, []).append({"targets": [f"127.0.0.1:{port}"], "labels": {"instance": name}})
+
+    for instance in Web().instances(ctx):
+        target("app", instance.port(ctx), instance.name)
+    if "workers" in services:
+        for worker in ctx.settings.WORKERS:
+            name = f"worker-{worker['name']}"
+            target("workers", exporter_port(ctx, worker_slot(ctx, name)), name)
+    if "loadbalancer" in services:
+        target("haproxy", exporter_port(ctx, METRICS_SLOTS["loadbalancer"]), "loadbalancer")
+    for exporter in Exporters().members(ctx):
+        assert isinstance(exporter, Exporter)
+        target(exporter.job, exporter.port(ctx), exporter.watches)
+    target("prometheus", ctx.port("PROMETHEUS_PORT"), "prometheus")
+    return jobs
+
+
+class Prometheus(Daemon):
+    """Debian's Prometheus, scraping every target of the stack every few seconds, its data in
+    ``var/prometheus``; its UI and API at ``PROMETHEUS_PORT``."""
+
+    name = "prometheus"
+    binary = "/usr/bin/prometheus"
+    package = "prometheus"
+
+    def folder(self, ctx: Context) -> Path:
+        return ctx.var_dir / "prometheus"
+
+    def ports(self, ctx: Context) -> list[int]:
+        return [ctx.port("PROMETHEUS_PORT")]
+
+    def config(self, ctx: Context) -> dict[str, Any]:
+        return {
+            "global": {"scrape_interval": f"{SCRAPE_SECONDS}s", "evaluation_interval": f"{SCRAPE_SECONDS}s"},
+            "scrape_configs": [
+                {"job_name": job, "static_configs": targets} for job, targets in scrape_targets(ctx).items()
+            ],
+        }
+
+    def prepare(self, ctx: Context) -> None:
+        folder = self.folder(ctx)
+        (folder / "data").mkdir(parents=True, exist_ok=True)
+        # JSON is YAML: the configuration is written with the standard library alone.
+        (folder / "prometheus.yml").write_text(json.dumps(self.config(ctx), indent=2) + "\n")
+
+    def command(self, ctx: Context) -> list[str]:
+        folder = self.folder(ctx)
+        return [
+            self.binary or "",
+            f"--config.file={folder / 'prometheus.yml'}",
+            f"--web.listen-address=127.0.0.1:{ctx.port('PROMETHEUS_PORT')}",
+            f"--storage.tsdb.path={folder / 'data'}",
+            "--storage.tsdb.retention.time=7d",
+            # POST /-/reload after the configuration changes (a new instance, a new rule file).
+            "--web.enable-lifecycle",
+        ]
+
+    def ready(self, ctx: Context) -> bool:
+        return processes.http_ok(f"{self.url(ctx)}/-/ready")
+
+    def url(self, ctx: Context) -> str:
+        return f"http://127.0.0.1:{ctx.port('PROMETHEUS_PORT')}"
+
+    def address(self, ctx: Context) -> str:
+        return f"{self.url(ctx)}/ (targets: {self.url(ctx)}/targets)"
