@@ -4,6 +4,8 @@ target of a running stack."""
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from django.test import Client
@@ -134,3 +136,26 @@ def test_prometheus_scrapes_every_target_of_the_stack(tier_stack):
         "max(milestones_queue_depth) >= 0",
     ):
         eventually(lambda e=expression: query(e), timeout=30, what=expression)
+
+    # Every query the README offers for Prometheus' UI is valid, and every metric it names exists here.
+    def known(expression: str) -> bool:
+        names = set(httpx.get(f"{prometheus}/api/v1/label/__name__/values", timeout=5).json()["data"])
+        answer = httpx.get(f"{prometheus}/api/v1/query", params={"query": expression}, timeout=5).json()
+        assert answer["status"] == "success", (expression, answer)
+        return set(re.findall(r"\b(?:milestones|pg|pgbouncer|redis|haproxy)_[a-z_]+", expression)) <= names
+
+    for expression in readme_queries():
+        eventually(lambda e=expression: known(e), timeout=30, what=f"the series {expression} reads")
+
+
+def readme_queries() -> list[str]:
+    """The queries in the README's table of graphs for Prometheus' UI."""
+    from itertools import takewhile
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    after = readme.split("Queries to paste into Prometheus' own UI", 1)[1].splitlines()
+    rows = list(takewhile(lambda line: line.startswith("|"), after[2:]))[2:]  # past the header and its rule
+    found = [query for row in rows for query in re.findall(r"`([^`]+)`", row.split("|")[2])]
+    assert len(found) >= 9, found
+    return found
