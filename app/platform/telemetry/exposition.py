@@ -39,7 +39,8 @@ def allowed(address: str) -> bool:
         peer = ipaddress.ip_address(address)
     except ValueError:
         return False
-    return any(peer in network for network in _networks(tuple(settings.METRICS["ALLOWED_NETWORKS"])))
+    configured = settings.METRICS or {}
+    return any(peer in network for network in _networks(tuple(configured.get("ALLOWED_NETWORKS", ()))))
 
 
 class _ThisProcess(Collector):
