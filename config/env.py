@@ -37,6 +37,7 @@ DEFAULT_PORTS: dict[str, int] = {
     # tier3's Prometheus (its UI and API), and the block of ports its exporters listen on
     # (app.runner.units.monitoring.METRICS_SLOTS says which is whose).
     "PROMETHEUS_PORT": 19090,
+    "ALERTMANAGER_PORT": 19093,
     "EXPORTER_PORT": 19100,
 }
 

@@ -21,6 +21,7 @@ os.environ.setdefault("REPLICA_PORT", "25434")
 os.environ.setdefault("REPLICA_PGBOUNCER_PORT", "25435")
 os.environ.setdefault("TLS_PORT", "18443")
 os.environ.setdefault("PROMETHEUS_PORT", "18090")
+os.environ.setdefault("ALERTMANAGER_PORT", "18093")
 os.environ.setdefault("EXPORTER_PORT", "18100")  # and the 15 after it
 # The suite runs locally; the production environment is tested by name (tests/test_environment.py).
 os.environ.setdefault("MILESTONES_ENV", "local")

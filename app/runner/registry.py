@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.runner.units.kinds import Service
 from app.runner.units.loadbalancer import LoadBalancer
 from app.runner.units.media import MediaService
-from app.runner.units.monitoring import Exporters, Prometheus
+from app.runner.units.monitoring import Alertmanager, Exporters, Prometheus
 from app.runner.units.object_store import ObjectStore
 from app.runner.units.pgbouncer import PgBouncer
 from app.runner.units.postgres import Postgres
@@ -37,6 +37,7 @@ SERVICES: dict[str, type[Service]] = {
         Web,
         LoadBalancer,
         Exporters,
+        Alertmanager,
         Prometheus,
     )
 }

@@ -57,6 +57,8 @@ TIER_SERVERS: dict[str, dict[str, str]] = {
         "/usr/bin/prometheus": "prometheus",
         "/usr/bin/prometheus-postgres-exporter": "prometheus-postgres-exporter",
         "/usr/bin/prometheus-redis-exporter": "prometheus-redis-exporter",
+        "/usr/bin/prometheus-node-exporter": "prometheus-node-exporter",
+        "/usr/bin/prometheus-alertmanager": "prometheus-alertmanager",
     },
 }
 #: The end-to-end tests' browser, and NSS's certutil to make it trust the runner's local CA

@@ -27,10 +27,13 @@ What this milestone turns on, on top of tier2:
 * metrics: the app's own at ``/metrics`` (request latency by route, queries per request, cache
   hits, jobs by outcome, queue depth and age, the outbox's backlog, replica routing and lag),
   summed over each instance's processes; Debian's exporters for PostgreSQL, PgBouncer and Redis,
-  HAProxy's built-in one, and a Prometheus scraping them all (``app.runner.units.monitoring``).
+  HAProxy's built-in one, and a Prometheus scraping them all (``app.runner.units.monitoring``);
+* alerts: error rate, p99 latency, a queue backing up, the outbox's backlog, replica lag,
+  database connections, disk space, a target down (``deploy/monitoring/alerts.yml``, each with
+  a runbook in ``docs/runbooks/``), mailed by Alertmanager.
 
 Needs running: as tier2 plus a second Redis (the cache), SeaweedFS, the media service's
-instances, a third app instance, the exporters and Prometheus.
+instances, a third app instance, the exporters, Alertmanager and Prometheus.
 """
 
 from __future__ import annotations
@@ -249,8 +252,10 @@ RUNNER_SERVICES = [
     *RUNNER_SERVICES[RUNNER_SERVICES.index("redis") + 1 : RUNNER_SERVICES.index("workers") + 1],
     "media",
     *RUNNER_SERVICES[RUNNER_SERVICES.index("workers") + 1 :],
-    # Last, once what they watch is up: Debian's exporters and Prometheus scraping them all.
+    # Last, once what they watch is up: the exporters, Alertmanager, and Prometheus scraping
+    # them all and evaluating deploy/monitoring/alerts.yml.
     "exporters",
+    "alertmanager",
     "prometheus",
 ]
 # A GET or HEAD whose instance died holding it (SIGKILL, out of memory) is sent to another one:

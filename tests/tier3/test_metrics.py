@@ -110,7 +110,7 @@ def test_prometheus_scrapes_every_target_of_the_stack(tier_stack):
     for _ in range(5):
         assert httpx.get(tier_stack.url(), timeout=10).status_code == 200
     expected = {job for job, targets in scrape_targets(ctx).items() for _ in targets}
-    assert expected == {"app", "workers", "haproxy", "postgres", "pgbouncer", "redis", "prometheus"}
+    assert expected == {"app", "workers", "haproxy", "postgres", "pgbouncer", "redis", "node", "prometheus"}
 
     def all_up() -> list[dict]:
         targets = httpx.get(f"{prometheus}/api/v1/targets", timeout=5).json()["data"]["activeTargets"]

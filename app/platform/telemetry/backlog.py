@@ -37,11 +37,18 @@ class BacklogCollector(Collector):
         age = GaugeMetricFamily(
             "milestones_queue_oldest_age_seconds", "How long the oldest waiting job has waited.", labels=["queue"]
         )
+        backing_up = GaugeMetricFamily(
+            "milestones_queue_backing_up",
+            "1 while a queue is past its limits (QUEUE_ALERTS: depth, or its oldest job's age).",
+            labels=["queue"],
+        )
         for queue in depths:
             depth.add_metric([queue.queue], queue.depth)
             age.add_metric([queue.queue], queue.oldest_age_seconds)
+            backing_up.add_metric([queue.queue], 1 if queue.backing_up else 0)
         yield depth
         yield age
+        yield backing_up
         yield GaugeMetricFamily(
             "milestones_outbox_unsent", "Committed jobs not yet handed to the broker.", value=outbox.unsent
         )

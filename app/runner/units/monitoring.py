@@ -1,6 +1,8 @@
-"""tier3's monitoring on this machine: the exporters Debian ships for PostgreSQL, PgBouncer and
-Redis, HAProxy's built-in one, the app's own ``/metrics`` and the workers' exposition ports, and a
-Prometheus (Debian's) scraping all of them.
+"""tier3's monitoring on this machine: the exporters Debian ships for PostgreSQL, Redis and the
+machine itself (node), HAProxy's built-in one, ours for PgBouncer, the app's own ``/metrics`` and
+the workers' exposition ports; a Prometheus (Debian's) scraping all of them and evaluating
+``deploy/monitoring/alerts.yml``; and an Alertmanager (Debian's) mailing what fires to the
+operators (the stack's SMTP sink here).
 
 Every exporter takes a port from a block that starts at ``EXPORTER_PORT`` (its ``slot`` below);
 ``METRICS_SLOTS`` fixes who gets which, so addresses are the same on every run. Prometheus' own
@@ -28,11 +30,14 @@ METRICS_SLOTS = {
     "pgbouncer-replica": 4,
     "redis": 5,
     "cache-redis": 6,
+    "node": 7,
 }
 FIRST_WORKER_SLOT = 8
 #: How many ports the block holds (``PORT_RANGES`` in app.runner.stack reserves them together).
 SLOTS = 16
 SCRAPE_SECONDS = 5
+#: The alert rules Prometheus evaluates (unit-tested by alerts.test.yml beside them).
+ALERT_RULES = Path("deploy") / "monitoring" / "alerts.yml"
 
 
 def exporter_port(ctx: Context, slot: int) -> int:
@@ -133,6 +138,27 @@ class PgBouncerExporter(Exporter):
         return [ctx.python, "-m", module, "--pgbouncer", console, "--listen", f"127.0.0.1:{self.port(ctx)}"]
 
 
+class NodeExporter(Exporter):
+    """The machine: filesystems (DiskSpaceLow), CPU, memory and load, and nothing else."""
+
+    name = "node-exporter"
+    watches = "node"
+    binary = "/usr/bin/prometheus-node-exporter"
+    package = "prometheus-node-exporter"
+    job = "node"
+
+    def command(self, ctx: Context) -> list[str]:
+        return [
+            self.binary or "",
+            f"--web.listen-address=127.0.0.1:{self.port(ctx)}",
+            "--collector.disable-defaults",
+            "--collector.filesystem",
+            "--collector.cpu",
+            "--collector.meminfo",
+            "--collector.loadavg",
+        ]
+
+
 #: Which exporter watches which of the tier's services, and the port it reads that service on.
 EXPORTERS = [
     ("postgres", PostgresExporter, "PG_PORT"),
@@ -151,7 +177,8 @@ class Exporters(Group):
 
     def members(self, ctx: Context) -> list[Daemon]:
         services = ctx.settings.RUNNER_SERVICES
-        return [kind(watches, port_name) for watches, kind, port_name in EXPORTERS if watches in services]
+        watching = [kind(watches, port_name) for watches, kind, port_name in EXPORTERS if watches in services]
+        return [NodeExporter(), *watching]
 
 
 def scrape_targets(ctx: Context) -> dict[str, list[dict[str, Any]]]:
@@ -194,8 +221,14 @@ class Prometheus(Daemon):
         return [ctx.port("PROMETHEUS_PORT")]
 
     def config(self, ctx: Context) -> dict[str, Any]:
+        alerting = {}
+        if "alertmanager" in ctx.settings.RUNNER_SERVICES:
+            manager = f"127.0.0.1:{ctx.port('ALERTMANAGER_PORT')}"
+            alerting = {"alerting": {"alertmanagers": [{"static_configs": [{"targets": [manager]}]}]}}
         return {
             "global": {"scrape_interval": f"{SCRAPE_SECONDS}s", "evaluation_interval": f"{SCRAPE_SECONDS}s"},
+            "rule_files": [str(ctx.base_dir / ALERT_RULES)],
+            **alerting,
             "scrape_configs": [
                 {"job_name": job, "static_configs": targets} for job, targets in scrape_targets(ctx).items()
             ],
@@ -227,3 +260,63 @@ class Prometheus(Daemon):
 
     def address(self, ctx: Context) -> str:
         return f"{self.url(ctx)}/ (targets: {self.url(ctx)}/targets)"
+
+
+class Alertmanager(Daemon):
+    """Debian's Alertmanager: groups what Prometheus fires and mails it to ``ALERT_EMAIL``, through
+    the stack's SMTP server (the SMTP sink here; your provider in production), resolved alerts too.
+    A single instance: its clustering is off (``--cluster.listen-address=``)."""
+
+    name = "alertmanager"
+    binary = "/usr/bin/prometheus-alertmanager"
+    package = "prometheus-alertmanager"
+
+    def folder(self, ctx: Context) -> Path:
+        return ctx.var_dir / "alertmanager"
+
+    def ports(self, ctx: Context) -> list[int]:
+        return [ctx.port("ALERTMANAGER_PORT")]
+
+    def config(self, ctx: Context) -> dict[str, Any]:
+        email = {
+            "to": ctx.env.get("ALERT_EMAIL", "operators@localhost"),
+            "from": ctx.env.get("ALERT_FROM_EMAIL", "alertmanager@localhost"),
+            "smarthost": f"{ctx.env.get('EMAIL_HOST', '127.0.0.1')}:{ctx.port('SMTP_PORT')}",
+            "require_tls": False,
+            "send_resolved": True,
+        }
+        return {
+            "route": {
+                "receiver": "operators",
+                "group_by": ["alertname"],
+                # The first notice of a group goes out after this; more of the same wait group_interval.
+                "group_wait": "5s",
+                "group_interval": "1m",
+                "repeat_interval": "4h",
+            },
+            "receivers": [{"name": "operators", "email_configs": [email]}],
+        }
+
+    def prepare(self, ctx: Context) -> None:
+        folder = self.folder(ctx)
+        (folder / "data").mkdir(parents=True, exist_ok=True)
+        (folder / "alertmanager.yml").write_text(json.dumps(self.config(ctx), indent=2) + "\n")
+
+    def command(self, ctx: Context) -> list[str]:
+        folder = self.folder(ctx)
+        return [
+            self.binary or "",
+            f"--config.file={folder / 'alertmanager.yml'}",
+            f"--storage.path={folder / 'data'}",
+            f"--web.listen-address=127.0.0.1:{ctx.port('ALERTMANAGER_PORT')}",
+            "--cluster.listen-address=",
+        ]
+
+    def url(self, ctx: Context) -> str:
+        return f"http://127.0.0.1:{ctx.port('ALERTMANAGER_PORT')}"
+
+    def ready(self, ctx: Context) -> bool:
+        return processes.http_ok(f"{self.url(ctx)}/-/ready")
+
+    def address(self, ctx: Context) -> str:
+        return f"{self.url(ctx)}/ (mails {ctx.env.get('ALERT_EMAIL', 'operators@localhost')})"
