@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.runner.units.kinds import Service
 from app.runner.units.loadbalancer import LoadBalancer
 from app.runner.units.media import MediaService
-from app.runner.units.monitoring import Alertmanager, Exporters, Prometheus
+from app.runner.units.monitoring import Monitoring
 from app.runner.units.object_store import ObjectStore
 from app.runner.units.pgbouncer import PgBouncer
 from app.runner.units.postgres import Postgres
@@ -36,8 +36,6 @@ SERVICES: dict[str, type[Service]] = {
         Scheduler,
         Web,
         LoadBalancer,
-        Exporters,
-        Alertmanager,
-        Prometheus,
+        Monitoring,
     )
 }

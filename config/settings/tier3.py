@@ -125,8 +125,8 @@ METRICS = {"ALLOWED_NETWORKS": env.listing("METRICS_ALLOWED_NETWORKS", ["127.0.0
 # Every log line one JSON object, on standard error as before (app.platform.telemetry.json_logs).
 LOGGING = {
     **LOGGING,
-    "formatters": {"json": {"()": "app.platform.telemetry.json_logs.JsonFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "formatters": {**LOGGING["formatters"], "json": {"()": "app.platform.telemetry.json_logs.JsonFormatter"}},
+    "handlers": {"console": {**LOGGING["handlers"]["console"], "formatter": "json"}},
 }
 
 # The object store: SeaweedFS's S3 API (OBJECT_STORE_URL), the runner's on this machine. Avatars
@@ -253,10 +253,8 @@ RUNNER_SERVICES = [
     "media",
     *RUNNER_SERVICES[RUNNER_SERVICES.index("workers") + 1 :],
     # Last, once what they watch is up: the exporters, Alertmanager, and Prometheus scraping
-    # them all and evaluating deploy/monitoring/alerts.yml.
-    "exporters",
-    "alertmanager",
-    "prometheus",
+    # them all and evaluating deploy/monitoring/alerts.yml (app.runner.units.monitoring).
+    "monitoring",
 ]
 # A GET or HEAD whose instance died holding it (SIGKILL, out of memory) is sent to another one:
 # the client sees a slower answer, not an error. Other methods are never sent twice.

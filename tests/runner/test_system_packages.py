@@ -72,7 +72,14 @@ def test_each_need_asks_for_what_its_target_drives():
     def packages(need: str, tier: str | None = None) -> set[str]:
         return set(system_packages.programs_for(need, tier).values())
 
-    servers = {"postgresql-15", "redis-server", "pgbouncer", "haproxy"}
+    monitoring = {
+        "prometheus",
+        "prometheus-alertmanager",
+        "prometheus-postgres-exporter",
+        "prometheus-redis-exporter",
+        "prometheus-node-exporter",
+    }
+    servers = {"postgresql-15", "redis-server", "pgbouncer", "haproxy", *monitoring}
     containers = {"podman", "runc", "netavark", "aardvark-dns", "catatonit", "iptables", "debootstrap"}
     assert packages("test") == servers | containers | {"chromium", "libnss3-tools", "wrk", "kubernetes-client"}
     assert packages("containers") == containers
@@ -134,9 +141,14 @@ def test_without_root_or_sudo_it_stops_at_once_with_the_command_to_run(
     assert system_packages.main(["bench"]) == 2
     out, err = capsys.readouterr()
     assert out == ""
+    monitoring = (
+        "prometheus prometheus-postgres-exporter prometheus-redis-exporter prometheus-node-exporter "
+        "prometheus-alertmanager"
+    )
     assert err == (
-        "missing: python3-venv, postgresql-15, redis-server, pgbouncer, haproxy, wrk — "
-        "run: sudo apt-get install -y python3-venv postgresql-15 redis-server pgbouncer haproxy wrk\n"
+        f"missing: python3-venv, postgresql-15, redis-server, pgbouncer, haproxy, {monitoring.replace(' ', ', ')}, "
+        "wrk — run: sudo apt-get install -y python3-venv postgresql-15 redis-server pgbouncer haproxy "
+        f"{monitoring} wrk\n"
     )
     assert not calls.exists()
 

@@ -221,10 +221,8 @@ class Prometheus(Daemon):
         return [ctx.port("PROMETHEUS_PORT")]
 
     def config(self, ctx: Context) -> dict[str, Any]:
-        alerting = {}
-        if "alertmanager" in ctx.settings.RUNNER_SERVICES:
-            manager = f"127.0.0.1:{ctx.port('ALERTMANAGER_PORT')}"
-            alerting = {"alerting": {"alertmanagers": [{"static_configs": [{"targets": [manager]}]}]}}
+        manager = f"127.0.0.1:{ctx.port('ALERTMANAGER_PORT')}"
+        alerting = {"alerting": {"alertmanagers": [{"static_configs": [{"targets": [manager]}]}]}}
         return {
             "global": {"scrape_interval": f"{SCRAPE_SECONDS}s", "evaluation_interval": f"{SCRAPE_SECONDS}s"},
             "rule_files": [str(ctx.base_dir / ALERT_RULES)],
@@ -320,3 +318,13 @@ class Alertmanager(Daemon):
 
     def address(self, ctx: Context) -> str:
         return f"{self.url(ctx)}/ (mails {ctx.env.get('ALERT_EMAIL', 'operators@localhost')})"
+
+
+class Monitoring(Group):
+    """The whole of it, in the order it starts: the exporters, Alertmanager, then Prometheus
+    (which needs Alertmanager's address and finds every exporter up at its first scrape)."""
+
+    name = "monitoring"
+
+    def members(self, ctx: Context) -> list[Daemon]:
+        return [*Exporters().members(ctx), Alertmanager(), Prometheus()]
