@@ -170,7 +170,7 @@ PASSWORD_RESETS_PER_HOUR = 3
 # local development and tests, e.g. OUTBOUND_ALLOWED_NETWORKS=127.0.0.0/8,::1/128.
 OUTBOUND_ALLOWED_NETWORKS = [n for n in env.string("OUTBOUND_ALLOWED_NETWORKS", "").split(",") if n.strip()]
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
