@@ -102,6 +102,12 @@ bench: ## Run the benchmarks (S=<scenario> for one); results in bench/results/
 	@$(MAKE) --silent --no-print-directory $(STAMP)
 	$(PY) -m bench $(S) $(if $(SECONDS),--seconds $(SECONDS))
 
+loadtest: ## Locust on TIER's journeys (USERS=20 DURATION=30s); report in bench/results/; fails past P95_MS=1000 or ERRORS=0.01
+	@$(SYSTEM_PACKAGES) up $(TIER)
+	@$(MAKE) --silent --no-print-directory $(STAMP)
+	$(PY) -m bench.loadtest --tier $(TIER) $(if $(USERS),--users $(USERS)) $(if $(DURATION),--duration $(DURATION)) \
+		$(if $(P95_MS),--max-p95-ms $(P95_MS)) $(if $(ERRORS),--max-error-rate $(ERRORS))
+
 fmt: $(STAMP) ## Format and autofix with ruff
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
@@ -110,4 +116,4 @@ clean: $(STAMP) ## Stop everything and delete var/ (databases, media, logs) and 
 	@$(PY) -m app.runner down --volumes
 	rm -rf var
 
-.PHONY: help install up down deploy ps logs tls migrate-data diff lint test bench fmt clean
+.PHONY: help install up down deploy ps logs tls migrate-data diff lint test bench loadtest fmt clean
