@@ -42,7 +42,7 @@ def test_the_tier_serves_the_seeded_feed_over_http(tier_stack):
     assert httpx.get(tier_stack.url() + "readyz", timeout=10).json()["status"] == "ready"
     for name, status, _ in tier_stack.status():
         assert "stopped" not in status, name
-        assert status.startswith(("running", "one-shot", "worker-", "web-", "media-")), (name, status)
+        assert status.startswith(("running", "one-shot", "worker-", "web-", "media-", "node-exporter")), (name, status)
 
 
 def test_signing_up_over_http_delivers_the_welcome_email_over_smtp(tier_stack):
