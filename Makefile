@@ -102,6 +102,12 @@ bench: ## Run the benchmarks (S=<scenario> for one); results in bench/results/
 	@$(MAKE) --silent --no-print-directory $(STAMP)
 	$(PY) -m bench $(S) $(if $(SECONDS),--seconds $(SECONDS))
 
+backup: $(STAMP) ## A backup of the running tier3+ stack's database (pgBackRest; incremental after the first)
+	@$(PY) -m app.runner backup
+
+restore-drill: $(STAMP) ## Restore the latest backup to a point in time into a scratch cluster, check every table, report RPO/RTO
+	@$(PY) -m app.runner restore-drill
+
 loadtest: ## Locust on TIER's journeys (USERS=20 DURATION=30s); report in bench/results/; fails past P95_MS=1000 or ERRORS=0.01
 	@$(SYSTEM_PACKAGES) up $(TIER)
 	@$(MAKE) --silent --no-print-directory $(STAMP)
@@ -116,4 +122,4 @@ clean: $(STAMP) ## Stop everything and delete var/ (databases, media, logs) and 
 	@$(PY) -m app.runner down --volumes
 	rm -rf var
 
-.PHONY: help install up down deploy ps logs tls migrate-data diff lint test bench loadtest fmt clean
+.PHONY: help install up down deploy ps logs tls migrate-data diff lint test bench loadtest backup restore-drill fmt clean

@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 from app.runner.containers import compose
 from app.runner.processes import RunnerError
@@ -23,7 +24,9 @@ from config import env as project_env
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.runner", description=__doc__)
-    parser.add_argument("command", choices=["up", "down", "ps", "logs", "deploy", "migrate-data", "tls"])
+    parser.add_argument(
+        "command", choices=["up", "down", "ps", "logs", "deploy", "migrate-data", "tls", "backup", "restore-drill"]
+    )
     parser.add_argument("--tier", default=os.environ.get("TIER") or None)
     parser.add_argument("--runtime", choices=["processes", "containers"], default=os.environ.get("RUNTIME") or None)
     parser.add_argument("--volumes", action="store_true", help="with down: also remove the containers' volumes")
@@ -57,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Local CA: {files.ca_certificate} (trust this one)")
             print(f"Server certificate and key: {files.server_bundle}")
             return 0
+        if args.command in ("backup", "restore-drill"):
+            return backup_command(args.command, tier, var_dir)
         stack = Stack(tier, environ=environ)
         if args.command == "up":
             print(f"Starting {tier} …")
@@ -93,6 +98,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def backup_command(command: str, tier: str, var_dir: Path) -> int:
+    """``make backup`` and ``make restore-drill``, on the stack ``make up`` started."""
+    from app.runner import backups
+
+    if running_tier(var_dir) != tier:
+        raise RunnerError(f"{tier} is not running: `make up TIER={tier}` first")
+    stack = Stack(tier, environ={**os.environ, **running_ports(var_dir)})
+    if not getattr(stack.ctx.settings, "BACKUPS", None):
+        raise RunnerError(f"{tier} keeps no backups: they begin at tier3 (BACKUPS)")
+    if command == "backup":
+        taken = backups.backup(stack.ctx)
+        print(f"{taken['type']} backup {taken['label']}: {taken['bytes']:,} bytes in {taken['seconds']} s")
+        return 0
+    database = stack.ctx.env.get("PG_DB", "milestones")
+    dsn = f"host=127.0.0.1 port={stack.ctx.port('PG_PORT')} user=postgres dbname={database}"
+    report = backups.restore_drill(stack.ctx, dsn, database)
+    print("\n".join(report.lines()))
+    backups.save(report, project_env.BASE_DIR / "bench" / "results" / "restore-drill.json")
+    return 0 if report.matched and report.canary_rows_restored == backups.CANARY_ROWS else 1
 
 
 def containers(args: argparse.Namespace, *, tier: str) -> int:

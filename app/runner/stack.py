@@ -111,6 +111,8 @@ class Stack:
             for daemon in service.members(self.ctx) if isinstance(service, Group) else [service]:
                 if isinstance(daemon, Daemon) and daemon.binary and daemon.package:
                     found[daemon.binary] = daemon.package
+                if isinstance(daemon, Daemon):
+                    found.update(daemon.requires(self.ctx))
         return found
 
     def status(self) -> list[tuple[str, str, str]]:

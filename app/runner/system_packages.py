@@ -59,6 +59,7 @@ TIER_SERVERS: dict[str, dict[str, str]] = {
         "/usr/bin/prometheus-redis-exporter": "prometheus-redis-exporter",
         "/usr/bin/prometheus-node-exporter": "prometheus-node-exporter",
         "/usr/bin/prometheus-alertmanager": "prometheus-alertmanager",
+        "/usr/bin/pgbackrest": "pgbackrest",
     },
 }
 #: The end-to-end tests' browser, and NSS's certutil to make it trust the runner's local CA

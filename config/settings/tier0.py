@@ -60,6 +60,8 @@ READINESS_CHECKS = ["app.platform.http.health.database"]
 SERVE_MEDIA = True
 # No Prometheus yet: no /metrics (tier3 turns it on).
 METRICS: dict | None = None
+# No WAL archive and no backups yet (tier3: pgBackRest, app.runner.backups).
+BACKUPS: dict | None = None
 
 # What the runner starts for this tier, in order (see app/runner/units/).
 RUNNER_SERVICES = ["smtp", "migrate", "collectstatic", "seed-demo", "web"]

@@ -30,7 +30,9 @@ What this milestone turns on, on top of tier2:
   HAProxy's built-in one, and a Prometheus scraping them all (``app.runner.units.monitoring``);
 * alerts: error rate, p99 latency, a queue backing up, the outbox's backlog, replica lag,
   database connections, disk space, a target down (``deploy/monitoring/alerts.yml``, each with
-  a runbook in ``docs/runbooks/``), mailed by Alertmanager.
+  a runbook in ``docs/runbooks/``), mailed by Alertmanager;
+* backups you have restored: WAL archived continuously and backups by pgBackRest; a restore
+  drill to a point in time into a scratch cluster, checked table by table (``app.runner.backups``).
 
 Needs running: as tier2 plus a second Redis (the cache), SeaweedFS, the media service's
 instances, a third app instance, the exporters, Alertmanager and Prometheus.
@@ -121,6 +123,11 @@ MIDDLEWARE = [
 # Prometheus scrapes /metrics on every instance, and the workers' own exposition ports
 # (app.platform.telemetry): only from these networks, by the connection's address.
 METRICS = {"ALLOWED_NETWORKS": env.listing("METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"])}
+
+# Backups (app.runner.backups): the primary's WAL archived by pgBackRest as each segment fills,
+# or after ARCHIVE_TIMEOUT seconds on a quiet primary (the most a restore can lose); the last
+# KEEP_FULL full backups kept, with what they need. `make backup`, `make restore-drill`.
+BACKUPS = {"ARCHIVE_TIMEOUT": 60, "KEEP_FULL": 2}
 
 # Every log line one JSON object, on standard error as before (app.platform.telemetry.json_logs).
 LOGGING = {

@@ -78,6 +78,7 @@ def test_each_need_asks_for_what_its_target_drives():
         "prometheus-postgres-exporter",
         "prometheus-redis-exporter",
         "prometheus-node-exporter",
+        "pgbackrest",
     }
     servers = {"postgresql-15", "redis-server", "pgbouncer", "haproxy", *monitoring}
     containers = {"podman", "runc", "netavark", "aardvark-dns", "catatonit", "iptables", "debootstrap"}
@@ -143,7 +144,7 @@ def test_without_root_or_sudo_it_stops_at_once_with_the_command_to_run(
     assert out == ""
     monitoring = (
         "prometheus prometheus-postgres-exporter prometheus-redis-exporter prometheus-node-exporter "
-        "prometheus-alertmanager"
+        "prometheus-alertmanager pgbackrest"
     )
     assert err == (
         f"missing: python3-venv, postgresql-15, redis-server, pgbouncer, haproxy, {monitoring.replace(' ', ', ')}, "

@@ -111,6 +111,10 @@ class Daemon(Service):
     def command(self, ctx: Context) -> list[str]:
         raise NotImplementedError
 
+    def requires(self, ctx: Context) -> dict[str, str]:
+        """Other programs it runs (program → Debian package), beside its own ``binary``."""
+        return {}
+
     def ready(self, ctx: Context) -> bool:
         raise NotImplementedError
 
@@ -126,8 +130,10 @@ class Daemon(Service):
     def start(self, ctx: Context) -> None:
         if processes.read_pid(self.pidfile(ctx)) is not None:
             return
-        if self.binary and not present(self.binary):
-            raise RunnerError(f"{self.binary} is not installed: `sudo apt-get install {self.package}` brings it.")
+        needed = {self.binary: self.package or "", **self.requires(ctx)} if self.binary else self.requires(ctx)
+        for program, package in needed.items():
+            if not present(program):
+                raise RunnerError(f"{program} is not installed: `sudo apt-get install {package}` brings it.")
         for port in self.ports(ctx):
             if processes.port_open(port):
                 raise RunnerError(

@@ -7,6 +7,7 @@ import signal
 import subprocess
 from pathlib import Path
 
+from app.runner import backups
 from app.runner.processes import RunnerError
 from app.runner.units.kinds import Context, Daemon
 
@@ -26,6 +27,14 @@ class Postgres(Daemon):
     refuses_root = True
     #: The environment variable naming its port.
     port_name = "PG_PORT"
+    #: The primary archives its WAL to pgBackRest where the tier keeps backups (``BACKUPS``).
+    archives = True
+
+    def backs_up(self, ctx: Context) -> bool:
+        return self.archives and bool(getattr(ctx.settings, "BACKUPS", None))
+
+    def requires(self, ctx: Context) -> dict[str, str]:
+        return {"/usr/bin/pgbackrest": "pgbackrest"} if self.backs_up(ctx) else {}
 
     def data_dir(self, ctx: Context) -> Path:
         return ctx.var_dir / "pg" / "primary"
@@ -35,6 +44,8 @@ class Postgres(Daemon):
 
     def prepare(self, ctx: Context) -> None:
         data = self.data_dir(ctx)
+        if self.backs_up(ctx):
+            backups.prepare(ctx, data, lambda path: self.hand_over(ctx, path))
         if (data / "PG_VERSION").exists():
             return
         self.empty_data_dir(ctx)
@@ -76,6 +87,7 @@ class Postgres(Daemon):
             "log_min_duration_statement": "200ms",
             "log_line_prefix": "%m [%p] %q%u@%d ",
             **self.extra_settings(ctx),
+            **(backups.server_settings(ctx) if self.backs_up(ctx) else {}),
         }
         flags = [item for key, value in settings.items() for item in ("-c", f"{key}={value}")]
         return [str(PG_BIN / "postgres"), "-D", str(self.data_dir(ctx)), "-p", str(ctx.port(self.port_name)), *flags]
@@ -103,6 +115,8 @@ class Postgres(Daemon):
                 connection.execute(f'CREATE DATABASE "{database}"')
         with psycopg.connect(self.dsn(ctx, database), autocommit=True) as connection:
             connection.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        if self.backs_up(ctx):
+            backups.create_stanza(ctx)  # from now on every WAL segment is archived
 
     def dsn(self, ctx: Context, database: str) -> str:
         return f"host=127.0.0.1 port={ctx.port(self.port_name)} user=postgres dbname={database}"

@@ -21,6 +21,7 @@ SLOT = "milestones_replica"
 class Replica(Postgres):
     name = "replica"
     port_name = "REPLICA_PORT"
+    archives = False
 
     def data_dir(self, ctx: Context):
         return ctx.var_dir / "pg" / "replica"
