@@ -60,10 +60,15 @@ def fresh_metrics_folder(ctx: Context, daemon: Daemon) -> Path:
 
 
 class Exporter(Daemon):
-    """One of Debian's exporters, for one server of the stack (``watches``)."""
+    """An exporter for one server of the stack (``watches``), which it reads on ``port_name``."""
 
     watches = ""
     job = ""
+
+    def __init__(self, watches: str = "", port_name: str = "") -> None:
+        self.watches = watches or self.watches
+        self.name = f"{self.watches}-exporter"
+        self.port_name = port_name
 
     def port(self, ctx: Context) -> int:
         return exporter_port(ctx, METRICS_SLOTS[self.watches])
@@ -88,11 +93,6 @@ class PostgresExporter(Exporter):
     package = "prometheus-postgres-exporter"
     job = "postgres"
 
-    def __init__(self, watches: str, port_name: str) -> None:
-        self.watches = watches
-        self.name = f"{watches}-exporter"
-        self.port_name = port_name
-
     def command(self, ctx: Context) -> list[str]:
         return [self.binary or "", f"--web.listen-address=127.0.0.1:{self.port(ctx)}"]
 
@@ -105,11 +105,6 @@ class RedisExporter(Exporter):
     binary = "/usr/bin/prometheus-redis-exporter"
     package = "prometheus-redis-exporter"
     job = "redis"
-
-    def __init__(self, watches: str, port_name: str) -> None:
-        self.watches = watches
-        self.name = f"{watches}-exporter"
-        self.port_name = port_name
 
     def command(self, ctx: Context) -> list[str]:
         return [
@@ -127,11 +122,6 @@ class PgBouncerExporter(Exporter):
 
     job = "pgbouncer"
 
-    def __init__(self, watches: str, port_name: str) -> None:
-        self.watches = watches
-        self.name = f"{watches}-exporter"
-        self.port_name = port_name
-
     def command(self, ctx: Context) -> list[str]:
         console = f"host=127.0.0.1 port={ctx.port(self.port_name)} user=postgres dbname=pgbouncer"
         module = "app.platform.telemetry.pgbouncer_exporter"
@@ -141,7 +131,6 @@ class PgBouncerExporter(Exporter):
 class NodeExporter(Exporter):
     """The machine: filesystems (DiskSpaceLow), CPU, memory and load, and nothing else."""
 
-    name = "node-exporter"
     watches = "node"
     binary = "/usr/bin/prometheus-node-exporter"
     package = "prometheus-node-exporter"
@@ -206,19 +195,45 @@ def scrape_targets(ctx: Context) -> dict[str, list[dict[str, Any]]]:
     return jobs
 
 
-class Prometheus(Daemon):
+class ConfiguredServer(Daemon):
+    """Prometheus and Alertmanager alike: a configuration written at each start (JSON, which is
+    YAML, so the standard library writes it) and data in ``var/<name>``; ready on ``/-/ready``."""
+
+    port_name = ""
+    config_name = ""
+
+    def folder(self, ctx: Context) -> Path:
+        return ctx.var_dir / self.name
+
+    def config_file(self, ctx: Context) -> Path:
+        return self.folder(ctx) / self.config_name
+
+    def ports(self, ctx: Context) -> list[int]:
+        return [ctx.port(self.port_name)]
+
+    def config(self, ctx: Context) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def prepare(self, ctx: Context) -> None:
+        (self.folder(ctx) / "data").mkdir(parents=True, exist_ok=True)
+        self.config_file(ctx).write_text(json.dumps(self.config(ctx), indent=2) + "\n")
+
+    def url(self, ctx: Context) -> str:
+        return f"http://127.0.0.1:{ctx.port(self.port_name)}"
+
+    def ready(self, ctx: Context) -> bool:
+        return processes.http_ok(f"{self.url(ctx)}/-/ready")
+
+
+class Prometheus(ConfiguredServer):
     """Debian's Prometheus, scraping every target of the stack every few seconds, its data in
     ``var/prometheus``; its UI and API at ``PROMETHEUS_PORT``."""
 
     name = "prometheus"
     binary = "/usr/bin/prometheus"
     package = "prometheus"
-
-    def folder(self, ctx: Context) -> Path:
-        return ctx.var_dir / "prometheus"
-
-    def ports(self, ctx: Context) -> list[int]:
-        return [ctx.port("PROMETHEUS_PORT")]
+    port_name = "PROMETHEUS_PORT"
+    config_name = "prometheus.yml"
 
     def config(self, ctx: Context) -> dict[str, Any]:
         manager = f"127.0.0.1:{ctx.port('ALERTMANAGER_PORT')}"
@@ -232,17 +247,11 @@ class Prometheus(Daemon):
             ],
         }
 
-    def prepare(self, ctx: Context) -> None:
-        folder = self.folder(ctx)
-        (folder / "data").mkdir(parents=True, exist_ok=True)
-        # JSON is YAML: the configuration is written with the standard library alone.
-        (folder / "prometheus.yml").write_text(json.dumps(self.config(ctx), indent=2) + "\n")
-
     def command(self, ctx: Context) -> list[str]:
         folder = self.folder(ctx)
         return [
             self.binary or "",
-            f"--config.file={folder / 'prometheus.yml'}",
+            f"--config.file={self.config_file(ctx)}",
             f"--web.listen-address=127.0.0.1:{ctx.port('PROMETHEUS_PORT')}",
             f"--storage.tsdb.path={folder / 'data'}",
             "--storage.tsdb.retention.time=7d",
@@ -250,17 +259,11 @@ class Prometheus(Daemon):
             "--web.enable-lifecycle",
         ]
 
-    def ready(self, ctx: Context) -> bool:
-        return processes.http_ok(f"{self.url(ctx)}/-/ready")
-
-    def url(self, ctx: Context) -> str:
-        return f"http://127.0.0.1:{ctx.port('PROMETHEUS_PORT')}"
-
     def address(self, ctx: Context) -> str:
         return f"{self.url(ctx)}/ (targets: {self.url(ctx)}/targets)"
 
 
-class Alertmanager(Daemon):
+class Alertmanager(ConfiguredServer):
     """Debian's Alertmanager: groups what Prometheus fires and mails it to ``ALERT_EMAIL``, through
     the stack's SMTP server (the SMTP sink here; your provider in production), resolved alerts too.
     A single instance: its clustering is off (``--cluster.listen-address=``)."""
@@ -268,12 +271,8 @@ class Alertmanager(Daemon):
     name = "alertmanager"
     binary = "/usr/bin/prometheus-alertmanager"
     package = "prometheus-alertmanager"
-
-    def folder(self, ctx: Context) -> Path:
-        return ctx.var_dir / "alertmanager"
-
-    def ports(self, ctx: Context) -> list[int]:
-        return [ctx.port("ALERTMANAGER_PORT")]
+    port_name = "ALERTMANAGER_PORT"
+    config_name = "alertmanager.yml"
 
     def config(self, ctx: Context) -> dict[str, Any]:
         email = {
@@ -295,26 +294,15 @@ class Alertmanager(Daemon):
             "receivers": [{"name": "operators", "email_configs": [email]}],
         }
 
-    def prepare(self, ctx: Context) -> None:
-        folder = self.folder(ctx)
-        (folder / "data").mkdir(parents=True, exist_ok=True)
-        (folder / "alertmanager.yml").write_text(json.dumps(self.config(ctx), indent=2) + "\n")
-
     def command(self, ctx: Context) -> list[str]:
         folder = self.folder(ctx)
         return [
             self.binary or "",
-            f"--config.file={folder / 'alertmanager.yml'}",
+            f"--config.file={self.config_file(ctx)}",
             f"--storage.path={folder / 'data'}",
             f"--web.listen-address=127.0.0.1:{ctx.port('ALERTMANAGER_PORT')}",
             "--cluster.listen-address=",
         ]
-
-    def url(self, ctx: Context) -> str:
-        return f"http://127.0.0.1:{ctx.port('ALERTMANAGER_PORT')}"
-
-    def ready(self, ctx: Context) -> bool:
-        return processes.http_ok(f"{self.url(ctx)}/-/ready")
 
     def address(self, ctx: Context) -> str:
         return f"{self.url(ctx)}/ (mails {ctx.env.get('ALERT_EMAIL', 'operators@localhost')})"
