@@ -111,9 +111,7 @@ def pgbackrest(ctx: Context, *arguments: str, timeout: float = 600) -> str:
         capture_output=True,
         text=True,
         timeout=timeout,
-        user=user,
-        group=user,
-        extra_groups=[] if user else None,
+        **processes.as_account(user),
         check=False,
     )
     if result.returncode != 0:

@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 
 class RunnerError(RuntimeError):
@@ -41,9 +42,7 @@ def spawn(
             env=env,
             cwd=cwd,
             start_new_session=True,
-            user=user,
-            group=user,
-            extra_groups=[] if user else None,
+            **as_account(user),
         )
     pidfile.write_text(str(process.pid))
     return process.pid
@@ -139,6 +138,12 @@ def _bindable(port: int) -> bool:
         return True
 
 
+def as_account(user: str | None) -> dict[str, Any]:
+    """``subprocess`` keyword arguments that run a child as ``user`` (its own group, none of ours),
+    or as ourselves when ``user`` is None."""
+    return {"user": user, "group": user, "extra_groups": [] if user else None}
+
+
 def run_as_needed() -> str | None:
     """The account to run database servers as: ``postgres`` when we are root, else ourselves."""
     return "postgres" if os.geteuid() == 0 else None
@@ -156,9 +161,7 @@ def can_run_project(python: str, user: str, base_dir: Path) -> bool:
         result = subprocess.run(
             [python, "-c", "import django, celery, app"],
             cwd=base_dir,
-            user=user,
-            group=user,
-            extra_groups=[],
+            **as_account(user),
             env={"PATH": "/usr/bin:/bin", "HOME": pwd.getpwnam(user).pw_dir},
             capture_output=True,
             timeout=60,

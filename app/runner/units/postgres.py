@@ -7,7 +7,7 @@ import signal
 import subprocess
 from pathlib import Path
 
-from app.runner import backups
+from app.runner import backups, processes
 from app.runner.processes import RunnerError
 from app.runner.units.kinds import Context, Daemon
 
@@ -69,9 +69,7 @@ class Postgres(Daemon):
             [str(PG_BIN / program), *arguments],
             capture_output=True,
             text=True,
-            user=user,
-            group=user,
-            extra_groups=[] if user else None,
+            **processes.as_account(user),
         )
         if result.returncode != 0:
             raise RunnerError(f"{program} failed:\n{result.stdout}{result.stderr}")
