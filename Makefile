@@ -108,6 +108,9 @@ backup: $(STAMP) ## A backup of the running tier3+ stack's database (pgBackRest;
 restore-drill: $(STAMP) ## Restore the latest backup to a point in time into a scratch cluster, check every table, report RPO/RTO
 	@$(PY) -m app.runner restore-drill
 
+doctor: $(STAMP) ## The scaling doctor on the running stack: which milestone problem it has (JSON=1, RESET=1); exit 1 on one
+	@$(PY) -m app.runner doctor $(if $(JSON),--json) $(if $(RESET),--reset)
+
 loadtest: ## Locust on TIER's journeys (USERS=20 DURATION=30s); report in bench/results/; fails past P95_MS=1000 or ERRORS=0.01
 	@$(SYSTEM_PACKAGES) up $(TIER)
 	@$(MAKE) --silent --no-print-directory $(STAMP)
@@ -122,4 +125,4 @@ clean: $(STAMP) ## Stop everything and delete var/ (databases, media, logs) and 
 	@$(PY) -m app.runner down --volumes
 	rm -rf var
 
-.PHONY: help install up down deploy ps logs tls migrate-data diff lint test bench loadtest backup restore-drill fmt clean
+.PHONY: help install up down deploy ps logs tls migrate-data diff lint test bench loadtest backup restore-drill doctor fmt clean

@@ -25,7 +25,8 @@ from config import env as project_env
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.runner", description=__doc__)
     parser.add_argument(
-        "command", choices=["up", "down", "ps", "logs", "deploy", "migrate-data", "tls", "backup", "restore-drill"]
+        "command",
+        choices=["up", "down", "ps", "logs", "deploy", "migrate-data", "tls", "backup", "restore-drill", "doctor"],
     )
     parser.add_argument("--tier", default=os.environ.get("TIER") or None)
     parser.add_argument("--runtime", choices=["processes", "containers"], default=os.environ.get("RUNTIME") or None)
@@ -35,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--from", dest="source", help="with migrate-data: the tier to copy from")
     parser.add_argument("--to", dest="target", help="with migrate-data: the tier to copy into")
     parser.add_argument("--force", action="store_true", help="with migrate-data: replace data in the target")
+    parser.add_argument("--json", action="store_true", help="with doctor: the report as JSON")
+    parser.add_argument("--reset", action="store_true", help="with doctor: reset PostgreSQL's statistics")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: stop what a half-done `up` started
     var_dir = project_env.VAR_DIR
@@ -62,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command in ("backup", "restore-drill"):
             return backup_command(args.command, tier, var_dir)
+        if args.command == "doctor":
+            return doctor_command(
+                tier, var_dir, [*(["--json"] if args.json else []), *(["--reset"] if args.reset else [])]
+            )
         stack = Stack(tier, environ=environ)
         if args.command == "up":
             print(f"Starting {tier} …")
@@ -119,6 +126,17 @@ def backup_command(command: str, tier: str, var_dir: Path) -> int:
     print("\n".join(report.lines()))
     backups.save(report, project_env.BASE_DIR / "bench" / "results" / "restore-drill.json")
     return 0 if report.matched and report.canary_rows_restored == backups.CANARY_ROWS else 1
+
+
+def doctor_command(tier: str, var_dir: Path, options: list[str]) -> int:
+    """``make doctor``: ``manage.py doctor`` with the settings and ports of the stack ``make up`` started."""
+    import subprocess
+
+    if running_tier(var_dir) != tier:
+        raise RunnerError(f"{tier} is not running: `make up TIER={tier}` first")
+    ctx = Stack(tier, environ={**os.environ, **running_ports(var_dir)}).ctx
+    command = [ctx.python, "manage.py", "doctor", *options]
+    return subprocess.run(command, env=ctx.env, cwd=ctx.base_dir, check=False).returncode
 
 
 def containers(args: argparse.Namespace, *, tier: str) -> int:

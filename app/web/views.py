@@ -41,3 +41,18 @@ def replica_status(request: HttpRequest) -> JsonResponse:
     if not settings.REPLICA_ROUTING:
         return JsonResponse({"detail": "This tier has no read replica (REPLICA_ROUTING is not set)."}, status=404)
     return JsonResponse({"replicas": replica_health.report()})
+
+
+def doctor(request: HttpRequest) -> HttpResponse:
+    """For operators: the scaling doctor's report (``manage.py doctor``), as a page or, with
+    ``?format=json``, as JSON."""
+    from django.shortcuts import render
+
+    from app.platform.doctor import examine
+
+    if not (request.user.is_authenticated and request.user.is_staff):
+        return JsonResponse({"detail": "Staff only."}, status=403)
+    report = examine()
+    if request.GET.get("format") == "json":
+        return JsonResponse(report.as_json())
+    return render(request, "ops/doctor.html", {"report": report.as_json()})

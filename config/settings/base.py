@@ -156,6 +156,48 @@ REPLICA_ROUTING: dict[str, Any] = {}
 RATE_LIMITS: dict[str, dict[str, Any]] = {}
 RATE_LIMIT_CACHE = "ratelimit"
 
+# The scaling doctor (`manage.py doctor`, /ops/doctor; app.platform.doctor): the checks it runs and
+# the thresholds past which it names a milestone problem. These are the graduation triggers the
+# README lists; a finding past half of a latency limit, or past CONNECTIONS_WATCH, is "watch".
+DOCTOR: dict[str, Any] = {
+    "CHECKS": [
+        "app.platform.doctor.database.sequential_scans",
+        "app.platform.doctor.pages.queries_per_request",
+        "app.platform.doctor.database.connections_in_use",
+        "app.platform.doctor.replica.replica_lag",
+        "app.platform.doctor.jobs.job_queues",
+        "app.platform.doctor.jobs.outbox",
+        "app.platform.doctor.traffic.cache_hit_ratio",
+        "app.platform.doctor.traffic.latency",
+    ],
+    # The list pages fetched in-process (anonymously) to count queries per request, and how often.
+    "SAMPLE_PATHS": ["/", "/shop/", "/api/v1/feed", "/api/v1/products"],
+    "SAMPLES_PER_PATH": 3,
+    # A table this big, read by sequential scans in at least this share of its scans (and at
+    # least MIN_SEQ_SCANS of them since the statistics were reset), lacks an index.
+    "BIG_TABLE_ROWS": 10_000,
+    "MIN_SEQ_SCANS": 20,
+    "SEQ_SCAN_SHARE": 0.5,
+    # One statement this many times in one request is an N+1; this many statements in all, a watch.
+    "N_PLUS_ONE_REPEATS": 5,
+    "QUERIES_PER_REQUEST": 20,
+    # Client connections as a share of max_connections (less the superuser's reserve).
+    "CONNECTIONS_WATCH": 0.6,
+    "CONNECTIONS_PROBLEM": 0.8,
+    # A queue without QUEUE_ALERTS of its own is backing up past this depth or oldest-job age.
+    "QUEUE_DEPTH": 100,
+    "QUEUE_AGE_SECONDS": 60,
+    # A committed job not handed to the broker after this long: the relay or the broker is down.
+    "OUTBOX_AGE_SECONDS": 30,
+    "REPLICA_LAG_SECONDS": 5,
+    # Below this hit ratio (judged after CACHE_MIN_LOOKUPS lookups) the cache is not doing its job.
+    "CACHE_HIT_RATIO": 0.9,
+    "CACHE_MIN_LOOKUPS": 1000,
+    # The slowest route's p95 (Prometheus, METRICS["PROMETHEUS_URL"], where the tier runs it, else
+    # the sampled pages).
+    "P95_SECONDS": 0.5,
+}
+
 # Webhook receivers get this long, in total (connect, send, the whole answer), before the
 # delivery counts as failed (app.platform.outbound.http).
 WEBHOOK_TIMEOUT_SECONDS = 5.0

@@ -122,7 +122,11 @@ MIDDLEWARE = [
 
 # Prometheus scrapes /metrics on every instance, and the workers' own exposition ports
 # (app.platform.telemetry): only from these networks, by the connection's address.
-METRICS = {"ALLOWED_NETWORKS": env.listing("METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"])}
+METRICS = {
+    "ALLOWED_NETWORKS": env.listing("METRICS_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"]),
+    # Where operators' tools (the scaling doctor) query what Prometheus gathered from every instance.
+    "PROMETHEUS_URL": env.string("PROMETHEUS_URL", f"http://127.0.0.1:{env.port('PROMETHEUS_PORT')}"),
+}
 
 # Backups (app.runner.backups): the primary's WAL archived by pgBackRest as each segment fills,
 # or after ARCHIVE_TIMEOUT seconds on a quiet primary (the most a restore can lose); the last
