@@ -22,6 +22,8 @@ DOCKERFILES = sorted((ROOT / "docker").rglob("Dockerfile"))
 pytestmark = pytest.mark.tier_independent
 
 TIERS = sorted(p.stem for p in (ROOT / "config" / "settings").glob("tier*.py"))
+#: Profiles that are not a tier: Grafana beside the runner's Prometheus (tests/test_dashboards.py).
+OTHER_PROFILES = {"dashboards"}
 #: Files compose mounts from var/ that a make target makes first (the README says which).
 GENERATED = {
     f"${{TLS_DIR:-./var/tls}}/{tls.Files(Path('var/tls')).server_bundle.name}": "make tls",
@@ -44,7 +46,7 @@ def test_every_compose_service_belongs_to_a_tier_profile_and_is_complete():
     assert COMPOSE["services"]
     for name, service in COMPOSE["services"].items():
         assert service.get("profiles"), f"{name} has no profile"
-        assert set(service["profiles"]) <= set(TIERS), f"{name} names an unknown tier"
+        assert set(service["profiles"]) <= set(TIERS) | OTHER_PROFILES, f"{name} names an unknown profile"
         assert "image" in service or "build" in service, name
         for port in service.get("ports", []):
             # Published on loopback only, on a port the runner (and the tests) can choose.
