@@ -10,6 +10,21 @@ secure_scheme_headers: dict[str, str] = {}
 forwarded_allow_ips = ""
 
 
+def _access_log() -> str | None:
+    """gunicorn's access line on standard output, where the tier has no line of its own: from
+    tier3 the app writes one per request (app.platform.telemetry) and a second would double the
+    log (``WEB_SERVER["access_log"]``). Decided here so the runner, compose and Kubernetes agree."""
+    import importlib
+    import os
+
+    module = os.environ.get("DJANGO_SETTINGS_MODULE") or f"config.settings.{os.environ.get('TIER', 'tier0')}"
+    web_server = getattr(importlib.import_module(module), "WEB_SERVER", {})
+    return "-" if web_server.get("access_log", True) else None
+
+
+accesslog = _access_log()
+
+
 def child_exit(server: object, worker: object) -> None:
     """A worker that exits leaves its metric files behind; prometheus-client's multiprocess mode
     then drops its live gauges (``livemax``/``livemin``) and keeps its counters (tier3)."""

@@ -59,6 +59,8 @@ def sample(paths: list[str], times: int) -> list[PageSample]:
             # The costliest fetch: where the tier caches the page, only a miss shows its queries.
             if len(statements) >= len(page.statements):
                 page.statements = statements
+            if page.status >= 500:
+                break  # a page that fails (its database down, say) is reported once, not waited on again
         samples.append(page)
     return samples
 

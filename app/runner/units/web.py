@@ -47,10 +47,7 @@ class AppInstance(Daemon):
             "--error-logfile",
             "-",
         ]
-        # From tier3 the app writes one line per request itself (app.platform.telemetry), which
-        # says more than gunicorn's access line and costs one line, not two.
-        if ctx.settings.WEB_SERVER.get("access_log", True):
-            command += ["--access-logfile", "-"]
+        # The access log (on below tier3, where the app has no request line) is config.gunicorn's.
         return command
 
     def prepare(self, ctx: Context) -> None:
