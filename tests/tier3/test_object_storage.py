@@ -116,3 +116,23 @@ def test_an_upload_past_the_memory_limit_is_a_form_error_not_a_lost_file(client,
     response = client.post("/accounts/profile/", {"avatar": upload})
     assert response.status_code == 200
     assert "The image is larger than 1 MB." in response.content.decode()
+
+
+def test_what_was_stored_is_there_after_the_store_is_stopped_and_started(tier_services):
+    """The runner does not wait out SeaweedFS's 15 s graceful stop (``ObjectStore.stop_grace``):
+    every object an upload was answered for must still be there after a restart on its folder."""
+    store = tier_services.unit(ObjectStore)
+    ctx = tier_services.ctx
+    private = django_settings.OBJECT_STORE["PRIVATE_BUCKET"]
+    contents = {f"restart-check/{n}": f"object {n} ".encode() * (50 * n + 1) for n in range(20)}
+    client = store.client(ctx)
+    for key, body in contents.items():
+        client.put_object(Bucket=private, Key=key, Body=body)
+    try:
+        assert store.stop(ctx)
+    finally:
+        store.start(ctx)
+    client = store.client(ctx)
+    for key, body in contents.items():
+        assert client.get_object(Bucket=private, Key=key)["Body"].read() == body
+        client.delete_object(Bucket=private, Key=key)

@@ -77,6 +77,8 @@ class Daemon(Service):
     #: How to ask it to stop, and whether to signal its whole process group or only it.
     stop_signal = signal.SIGTERM
     stop_group = True
+    #: Seconds it is given to exit after ``stop_signal``, before SIGKILL.
+    stop_grace = 20.0
     #: Servers that refuse to run as root (PostgreSQL, PgBouncer) run as ``postgres`` when we are root.
     refuses_root = False
     #: App processes that should not run as root (Celery warns that a worker running pickled or
@@ -169,7 +171,9 @@ class Daemon(Service):
         """Work once it is ready (create a database)."""
 
     def stop(self, ctx: Context) -> bool:
-        return processes.terminate(self.pidfile(ctx), sig=self.stop_signal, group=self.stop_group)
+        return processes.terminate(
+            self.pidfile(ctx), grace=self.stop_grace, sig=self.stop_signal, group=self.stop_group
+        )
 
     def status(self, ctx: Context) -> str:
         pid = processes.read_pid(self.pidfile(ctx))

@@ -38,6 +38,17 @@ class ObjectStore(Daemon):
     infrastructure = True
     #: A first start allocates its volumes and elects its master: a few seconds.
     ready_timeout = 60.0
+    #: SIGTERM, then SIGKILL this soon. SeaweedFS 4.48's ``weed server`` never exits by itself in
+    #: less than 15 s: its filer stops its gRPC server "gracefully", waiting for every open stream
+    #: to end, and two never do until the process ends, the metadata subscriptions of its own S3
+    #: gateway and of its own filer (each filer follows every filer, itself included). Upstream's
+    #: ``weed mini`` caps that wait at 1 s; ``weed server`` has no flag for it. That was 15 s of
+    #: each stack's stop (five in the tier3 pass, more in the benchmarks). Nothing is lost by not
+    #: waiting: the store is stopped after everything that writes to it, and an upload is answered
+    #: only once its bytes are in the volume's files and its entry in the filer's LevelDB journal,
+    #: both written straight to the files, which a SIGKILL leaves as they are (the tests restart a
+    #: store on its folder and read back every object: tests/tier3/test_object_storage.py).
+    stop_grace = 2.0
 
     def port(self, ctx: Context, which: str = "s3") -> int:
         return ctx.port("OBJECT_STORE_PORT") + PORTS[which]
