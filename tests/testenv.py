@@ -23,6 +23,10 @@ os.environ.setdefault("TLS_PORT", "18443")
 os.environ.setdefault("PROMETHEUS_PORT", "18090")
 os.environ.setdefault("ALERTMANAGER_PORT", "18093")
 os.environ.setdefault("EXPORTER_PORT", "18100")  # and the 15 after it
+# collectstatic (this pass's and every stack's it starts) reuses the compressed copies made before.
+os.environ.setdefault(
+    "STATIC_COMPRESSION_CACHE", os.path.join(os.environ["MILESTONES_VAR"], "cache", "static-compression")
+)
 # The suite runs locally; the production environment is tested by name (tests/test_environment.py).
 os.environ.setdefault("MILESTONES_ENV", "local")
 # The tests' webhook receivers listen on loopback, which the app otherwise refuses to call.

@@ -41,6 +41,9 @@ class Stack:
         )
         for name, default in project_env.DEFAULT_PORTS.items():
             environ.setdefault(name, str(default))
+        # Shared by every stack started from here (each test's, each benchmark's): collectstatic
+        # reuses the compressed copies an earlier one made (app.platform.http.static_compression).
+        environ.setdefault("STATIC_COMPRESSION_CACHE", str(project_env.VAR_DIR / "cache" / "static-compression"))
         self.ctx = Context(tier=tier, settings=settings, base_dir=project_env.BASE_DIR, var_dir=var_dir, env=environ)
         unknown = [name for name in settings.RUNNER_SERVICES if name not in SERVICES]
         if unknown:

@@ -97,6 +97,9 @@ STATIC_URL = env.string("STATIC_URL", "/static/")
 # The container image collects static files at build time, outside the var/ volume.
 STATIC_ROOT = Path(env.string("STATIC_ROOT", str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "app" / "web" / "static"]
+# Where collectstatic keeps the Brotli and gzip copies it made, by content, to reuse them (the
+# runner's stacks and the tests set it; app.platform.http.static_compression). Unset: no cache.
+STATIC_COMPRESSION_CACHE = env.string("STATIC_COMPRESSION_CACHE", "")
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
 

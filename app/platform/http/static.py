@@ -7,7 +7,14 @@ Everything else keeps WhiteNoise's short ``WHITENOISE_MAX_AGE``.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from whitenoise.compress import Compressor
 from whitenoise.storage import CompressedManifestStaticFilesStorage
+
+from app.platform.http.static_compression import RememberingCompressor
 
 
 class HashedStaticStorage(CompressedManifestStaticFilesStorage):
@@ -31,6 +38,11 @@ class HashedStaticStorage(CompressedManifestStaticFilesStorage):
         except KeyError:
             url = self._urls[name] = super().url(name)
             return url
+
+    def create_compressor(self, **kwargs: Any) -> Compressor:
+        """WhiteNoise's, or one that remembers its output (``STATIC_COMPRESSION_CACHE``)."""
+        folder = getattr(settings, "STATIC_COMPRESSION_CACHE", "")
+        return RememberingCompressor(Path(folder), **kwargs) if folder else super().create_compressor(**kwargs)
 
 
 FOREVER = "public, max-age=31536000, immutable"
