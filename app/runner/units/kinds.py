@@ -12,13 +12,18 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import TypeVar
 
 from app.runner import processes
 from app.runner.processes import RunnerError
 from app.runner.system_packages import present
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -211,15 +216,25 @@ class Task(Service):
 class Group(Service):
     """Several daemons of one kind (app instances, workers), started in order and stopped together."""
 
+    #: Whether the members may start side by side, each waited for until ready (no member needs
+    #: another one up first). Most of a member's start is waiting for its process to be ready.
+    start_together = False
+
     def members(self, ctx: Context) -> list[Daemon]:
         raise NotImplementedError
 
     def start(self, ctx: Context) -> None:
-        for member in self.members(ctx):
+        members = self.members(ctx)
+        if self.start_together:
+            _at_once(lambda member: member.start(ctx), members)
+            return
+        for member in members:
             member.start(ctx)
 
     def stop(self, ctx: Context) -> bool:
-        return any([member.stop(ctx) for member in self.members(ctx)])
+        """Every member is asked at once: each takes a second or so to finish what it is doing
+        and exit (a worker its tasks, an instance its requests), and they need not take turns."""
+        return any(_at_once(lambda member: member.stop(ctx), self.members(ctx)))
 
     def status(self, ctx: Context) -> str:
         members = self.members(ctx)
@@ -229,6 +244,14 @@ class Group(Service):
 
     def address(self, ctx: Context) -> str:
         return "; ".join(m.address(ctx) for m in self.members(ctx))
+
+
+def _at_once(work: Callable[[Daemon], T], members: list[Daemon]) -> list[T]:
+    """``work`` on every member, each in a thread of its own; the first error is raised once all are done."""
+    if len(members) < 2:
+        return [work(member) for member in members]
+    with ThreadPoolExecutor(max_workers=len(members)) as pool:
+        return list(pool.map(work, members))
 
 
 class ReadyOnLogLine(Daemon):

@@ -62,6 +62,7 @@ class MediaService(Group):
     """Every instance of the media service (``MEDIA_INSTANCES=N`` resizes it for one run)."""
 
     name = "media"
+    start_together = True
 
     def members(self, ctx: Context) -> list[Daemon]:
         count = int(ctx.env.get("MEDIA_INSTANCES", ctx.settings.MEDIA_SERVICE["INSTANCES"]))

@@ -72,6 +72,7 @@ class Web(Group):
     for several, ``web-1`` … ``web-N`` on ``WEB_INSTANCE_PORT`` and up, behind the load balancer."""
 
     name = "web"
+    start_together = True
 
     def instances(self, ctx: Context) -> list[AppInstance]:
         # WEB_INSTANCES resizes a tier for one run (the scale-out benchmark), as WEB_WORKERS does.

@@ -74,6 +74,7 @@ class Workers(Group):
     """Every worker the tier's ``WORKERS`` setting lists, started and stopped together."""
 
     name = "workers"
+    start_together = True
 
     def members(self, ctx: Context) -> list[Daemon]:
         return [Worker(f"worker-{w['name']}", tuple(w["queues"]), w["concurrency"]) for w in ctx.settings.WORKERS]
