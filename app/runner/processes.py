@@ -202,6 +202,17 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def wait_closed(ports: list[int], timeout: float = 10.0) -> bool:
+    """Wait until nothing listens on ``ports`` any more: True, or False once ``timeout`` has passed
+    (a start on them then says plainly which port is busy)."""
+    deadline = time.monotonic() + timeout
+    while any(port_open(port) for port in ports):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def http_ok(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback URLs built by the runner

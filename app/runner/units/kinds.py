@@ -176,9 +176,14 @@ class Daemon(Service):
         """Work once it is ready (create a database)."""
 
     def stop(self, ctx: Context) -> bool:
-        return processes.terminate(
+        stopped = processes.terminate(
             self.pidfile(ctx), grace=self.stop_grace, sig=self.stop_signal, group=self.stop_group
         )
+        if stopped:
+            # A process SIGKILLed is reported gone (its main thread a zombie) a moment before its
+            # other threads have exited and closed its sockets: a start at once would find them busy.
+            processes.wait_closed(self.ports(ctx))
+        return stopped
 
     def status(self, ctx: Context) -> str:
         pid = processes.read_pid(self.pidfile(ctx))
