@@ -25,6 +25,9 @@ pytestmark = pytest.mark.tier_independent
 DEADLINE = 1.5
 #: What finishing "by the deadline" allows for: the event loop's start and the socket's close.
 SLACK = 1.0
+#: A checkout around the webhook also writes the order and its outbox rows; on a loaded machine that
+#: took 2.3 s more. Still bounded: the trickling receiver would hold an unbounded call for hours.
+CHECKOUT_SLACK = 5.0
 
 
 @pytest.fixture
@@ -99,7 +102,7 @@ def test_a_checkout_is_not_held_by_a_trickling_webhook(settings, receiver):
     team = team_set_webhook(actor=owner, team=TeamFactory(owner=owner), url=receiver.url)
     began = time.monotonic()
     order = order_checkout(user=UserFactory(), product_id=ProductFactory(team=team).pk, quantity=1)
-    assert time.monotonic() - began < DEADLINE + SLACK
+    assert time.monotonic() - began < DEADLINE + CHECKOUT_SLACK
     assert order.pk
     run = JobRun.objects.get(name="app.shop.jobs.deliver_order_webhook")
     assert run.status == JobRun.Status.FAILED
