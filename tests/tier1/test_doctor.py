@@ -6,6 +6,7 @@ none of its checks passes by saying nothing."""
 from __future__ import annotations
 
 import math
+import re
 import time
 
 import psycopg
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 SCANS = {"CHECKS": ["app.platform.doctor.database.sequential_scans"]}
 INDEX = "comment_post_oldest"
+SUGGESTED = "posts_comment_post_id_created_at_id"
 
 
 def _sql(statement: str, params: list | None = None) -> list[tuple]:
@@ -48,11 +50,16 @@ def many_comments() -> list[int]:
         [author.pk],
     )
     _sql("ANALYZE posts_comment")
-    ((definition,),) = _sql("SELECT pg_get_indexdef(%s::regclass)", [INDEX])
+    ((definition, comment),) = _sql(
+        "SELECT pg_get_indexdef(%s::regclass), obj_description(%s::regclass, 'pg_class')", [INDEX, INDEX]
+    )
     _sql(f"DROP INDEX {INDEX}")
     yield list(Post.objects.values_list("id", flat=True)[:25])
-    if not _sql("SELECT 1 FROM pg_indexes WHERE indexname = %s", [INDEX]):
-        _sql(definition)
+    # The schema outlives the test's data: the milestone's index back as it was (its comment
+    # says what it serves, tests/tier1/test_indexes.py), the doctor's suggestion gone.
+    _sql(f"DROP INDEX IF EXISTS {SUGGESTED}")
+    _sql(definition)
+    _sql(f"COMMENT ON INDEX {INDEX} IS %s", [comment])
 
 
 def _read_posts(ids: list[int]) -> None:
@@ -81,12 +88,16 @@ def test_a_dropped_index_is_found_with_the_statement_and_the_index_it_needs(many
     (finding,) = report.problems
     assert finding.problem == "missing-index"
     assert finding.summary == "posts_comment is read by full scans"
-    assert finding.evidence[0].startswith("posts_comment: 12,000 rows, 25 sequential scans (100% of its scans)")
+    scans = re.fullmatch(
+        r"posts_comment: 12,000 rows, (\d+) sequential scans \(100% of its scans\) .*",
+        finding.evidence[0],
+    )
+    assert scans, finding.evidence[0]
+    assert int(scans[1]) >= len(many_comments)  # counters other backends flush late may add a few
     assert 'FROM "posts_comment"' in finding.evidence[1]
     assert '"posts_comment"."post_id" IN' in finding.evidence[1]
     assert finding.evidence[2] == (
-        "likely index: CREATE INDEX CONCURRENTLY posts_comment_post_id_created_at_id"
-        " ON posts_comment (post_id, created_at, id)"
+        f"likely index: CREATE INDEX CONCURRENTLY {SUGGESTED} ON posts_comment (post_id, created_at, id)"
     )
     assert finding.advice("tier1")["fix"].startswith("tier1's milestone is already on (tier1): the query is new")
     assert finding.advice("tier0")["fix"].startswith("tier1 fixes it (you are on tier0): the index milestone")
