@@ -107,13 +107,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def started_stack(tier: str, var_dir: Path) -> Stack:
+    """The stack ``make up`` started, on the ports it was started with, for the commands that work
+    on a running deployment (backup, restore drill, doctor)."""
+    if running_tier(var_dir) != tier:
+        raise RunnerError(f"{tier} is not running: `make up TIER={tier}` first")
+    return Stack(tier, environ={**os.environ, **running_ports(var_dir)})
+
+
 def backup_command(command: str, tier: str, var_dir: Path) -> int:
     """``make backup`` and ``make restore-drill``, on the stack ``make up`` started."""
     from app.runner import backups
 
-    if running_tier(var_dir) != tier:
-        raise RunnerError(f"{tier} is not running: `make up TIER={tier}` first")
-    stack = Stack(tier, environ={**os.environ, **running_ports(var_dir)})
+    stack = started_stack(tier, var_dir)
     if not getattr(stack.ctx.settings, "BACKUPS", None):
         raise RunnerError(f"{tier} keeps no backups: they begin at tier3 (BACKUPS)")
     if command == "backup":
@@ -132,9 +138,7 @@ def doctor_command(tier: str, var_dir: Path, options: list[str]) -> int:
     """``make doctor``: ``manage.py doctor`` with the settings and ports of the stack ``make up`` started."""
     import subprocess
 
-    if running_tier(var_dir) != tier:
-        raise RunnerError(f"{tier} is not running: `make up TIER={tier}` first")
-    ctx = Stack(tier, environ={**os.environ, **running_ports(var_dir)}).ctx
+    ctx = started_stack(tier, var_dir).ctx
     command = [ctx.python, "manage.py", "doctor", *options]
     return subprocess.run(command, env=ctx.env, cwd=ctx.base_dir, check=False).returncode
 

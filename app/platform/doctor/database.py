@@ -9,9 +9,9 @@ from typing import Any
 from django.conf import settings
 from django.db import OperationalError, connection, connections
 
-from app.platform.doctor.examination import Examination, shorten
+from app.platform.doctor.examination import Examination
 from app.platform.doctor.index_hint import likely_index
-from app.platform.doctor.report import Finding, Status
+from app.platform.doctor.report import Finding, Status, shorten
 
 SEQ_SCANS = "sequential scans"
 CONNECTIONS = "connections"

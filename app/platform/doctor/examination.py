@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -50,13 +49,6 @@ def examine(options: dict[str, Any] | None = None) -> Report:
             findings.append(Finding(name, Status.SKIPPED, f"could not be checked: {first_line(exc)}"))
             close_broken_connections()
     return Report(settings.TIER, findings)
-
-
-def shorten(sql: str, limit: int = 300) -> str:
-    """A statement on one line, its column list elided: the tables and the filter are what tell."""
-    flat = " ".join(sql.split())
-    flat = re.sub(r"^SELECT (?!COUNT)(.{60,}?) FROM ", "SELECT … FROM ", flat)
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def first_line(error: BaseException) -> str:

@@ -20,11 +20,11 @@ from django.conf import settings
 from django.db import connections
 from django.test import Client
 
-from app.platform.doctor.examination import Examination, shorten
-from app.platform.doctor.report import Finding, Status
+from app.platform.doctor.examination import Examination
+from app.platform.doctor.prometheus import WINDOW
+from app.platform.doctor.report import Finding, Status, shorten
 
 QUERIES = "queries per request"
-WINDOW = "5m"
 PER_ROUTE = (
     f"sum by (route) (rate(milestones_db_queries_per_request_sum[{WINDOW}]))"
     f" / sum by (route) (rate(milestones_db_queries_per_request_count[{WINDOW}]))"

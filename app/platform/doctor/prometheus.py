@@ -9,6 +9,8 @@ import urllib.request
 from typing import Any
 
 TIMEOUT_SECONDS = 2.0
+#: The range the doctor's rates and quantiles look back over.
+WINDOW = "5m"
 
 
 class PrometheusError(Exception):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,3 +78,10 @@ class Report:
         lines.append("")
         lines.append("No problems found." if count == 0 else f"{count} problem{'s' if count > 1 else ''} found.")
         return "\n".join(lines)
+
+
+def shorten(sql: str, limit: int = 300) -> str:
+    """A statement on one line, its column list elided: the tables and the filter are what tell."""
+    flat = " ".join(sql.split())
+    flat = re.sub(r"^SELECT (?!COUNT)(.{60,}?) FROM ", "SELECT … FROM ", flat)
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

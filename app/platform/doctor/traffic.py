@@ -6,13 +6,12 @@ from __future__ import annotations
 from app.platform.caching.shared import SharedCache
 from app.platform.doctor.examination import Examination
 from app.platform.doctor.pages import p95
-from app.platform.doctor.prometheus import PrometheusError, query
+from app.platform.doctor.prometheus import WINDOW, PrometheusError, query
 from app.platform.doctor.report import Finding, Status
 from app.platform.seams import seam
 
 LATENCY = "latency"
 CACHE = "cache hit ratio"
-WINDOW = "5m"
 P95_BY_ROUTE = (
     f"histogram_quantile(0.95, sum by (route, le) (rate(milestones_http_request_duration_seconds_bucket[{WINDOW}])))"
 )
