@@ -71,7 +71,7 @@ lint: $(STAMP) ## ruff (lint and format check), the import layers, mypy
 	$(VENV)/bin/lint-imports
 	MILESTONES_ENV=local $(VENV)/bin/mypy
 
-TESTED_TIERS := tier0 tier1 tier2 tier3
+TESTED_TIERS := tier0 tier1 tier2 tier3 tier4
 # What a production deployment sets (README: "Deploying to production"), with example values:
 # the deployment check runs every tier under them, in the production environment.
 PRODUCTION_ENV := MILESTONES_ENV=production ALLOWED_HOSTS=milestones.example.com TRUSTED_PROXIES=10.0.0.0/8 \
@@ -96,6 +96,7 @@ test: ## Everything CI runs: ruff, import layers, mypy, then per tier: migration
 	TIER=tier1 $(PY) -m pytest -m "not tier_independent"
 	TIER=tier2 $(PY) -m pytest -m "not tier_independent"
 	TIER=tier3 $(PY) -m pytest -m "not tier_independent"
+	TIER=tier4 $(PY) -m pytest -m "not tier_independent" tests/tier4
 
 bench: ## Run the benchmarks (S=<scenario> for one); results in bench/results/
 	@$(SYSTEM_PACKAGES) bench

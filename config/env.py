@@ -39,6 +39,8 @@ DEFAULT_PORTS: dict[str, int] = {
     "PROMETHEUS_PORT": 19090,
     "ALERTMANAGER_PORT": 19093,
     "EXPORTER_PORT": 19100,
+    # tier4's shards: shard N's PostgreSQL on SHARD_PORT + 2(N - 1), its PgBouncer on the port after.
+    "SHARD_PORT": 15440,
 }
 
 #: The loopback address the runner's load balancer connects to the app instances from, so the
@@ -50,6 +52,13 @@ LOAD_BALANCER_SOURCE = os.environ.get("LOAD_BALANCER_SOURCE", "127.0.0.2")
 def port(name: str) -> int:
     """The port for ``name`` (e.g. ``"WEB_PORT"``), overridable by an environment variable."""
     return int(os.environ.get(name, DEFAULT_PORTS[name]))
+
+
+def shard_ports(number: int, base: int | None = None) -> tuple[int, int]:
+    """Shard ``number``'s (from 1) PostgreSQL port and its PgBouncer's, for the runner and settings
+    alike; ``base``: the stack's ``SHARD_PORT`` where it is not this process's."""
+    server = (port("SHARD_PORT") if base is None else base) + 2 * (number - 1)
+    return server, server + 1
 
 
 def string(name: str, default: str) -> str:

@@ -58,9 +58,14 @@ def django_db_setup(django_db_setup, django_db_blocker, tier_services):
         if django_settings.REPLICA_ROUTING:
             _read_test_database_from_replica(tier_services, name)
     yield
+    from app.runner.units.pgbouncer import PgBouncer
+    from app.runner.units.shards import Shards
+
     for service in tier_services.services:
-        if service.name in {"pgbouncer", "pgbouncer-replica"}:
-            service.admin(tier_services.ctx, f"KILL {name}")
+        poolers = service.poolers(tier_services.ctx) if isinstance(service, Shards) else [service]
+        for pooler in poolers:
+            if isinstance(pooler, PgBouncer):
+                pooler.admin(tier_services.ctx, f"KILL {name}")
 
 
 def _read_test_database_from_replica(stack, name: str) -> None:
@@ -105,13 +110,18 @@ def pytest_sessionfinish(session):
 
 def pytest_collection_modifyitems(items):
     """Where a tier's router sends reads to a replica, a test that commits (``transaction=True``)
-    may be routed there, so it is allowed to query it."""
-    if not django_settings.REPLICA_ROUTING:
+    may be routed there, so it is allowed to query it; where it shards teams (tier4), every
+    database test may use every shard."""
+    shards = list(getattr(django_settings, "SHARDING", {}).get("SHARDS", []))
+    if not django_settings.REPLICA_ROUTING and not shards:
         return
-    aliases = ["default", django_settings.REPLICA_ROUTING["ALIAS"]]
+    replica = [django_settings.REPLICA_ROUTING["ALIAS"]] if django_settings.REPLICA_ROUTING else []
     for item in items:
         marker = item.get_closest_marker("django_db")
-        if marker and marker.kwargs.get("transaction") and "databases" not in marker.kwargs:
+        if not marker or "databases" in marker.kwargs:
+            continue
+        aliases = ["default", *shards, *(replica if marker.kwargs.get("transaction") else [])]
+        if len(aliases) > 1:
             item.add_marker(pytest.mark.django_db(*marker.args, **marker.kwargs, databases=aliases), append=False)
 
 

@@ -12,6 +12,7 @@ from app.runner.units.postgres import Postgres
 from app.runner.units.redis import CacheRedis, Redis
 from app.runner.units.replica import Replica, ReplicaPgBouncer
 from app.runner.units.setup_steps import CollectStatic, Migrate, SeedDemo
+from app.runner.units.shards import Shards
 from app.runner.units.smtp import SmtpSink
 from app.runner.units.web import Web
 from app.runner.units.workers import JobsRelay, Scheduler, Workers
@@ -23,6 +24,7 @@ SERVICES: dict[str, type[Service]] = {
         Replica,
         PgBouncer,
         ReplicaPgBouncer,
+        Shards,
         Redis,
         CacheRedis,
         ObjectStore,

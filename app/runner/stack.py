@@ -148,9 +148,10 @@ def running_ports(var_dir: Path) -> dict[str, str]:
     return {str(name): str(port) for name, port in ports.items()} if isinstance(ports, dict) else {}
 
 
-#: Ports kept from these on, in a private stack: app instances from WEB_INSTANCE_PORT, and the
-#: object store's servers from OBJECT_STORE_PORT (app.runner.units.object_store).
-PORT_RANGES = {"WEB_INSTANCE_PORT": 8, "OBJECT_STORE_PORT": 8, "EXPORTER_PORT": 16}
+#: Ports kept from these on, in a private stack: app instances from WEB_INSTANCE_PORT, the
+#: object store's servers from OBJECT_STORE_PORT (app.runner.units.object_store), and tier4's
+#: shards' servers and poolers from SHARD_PORT (up to four shards).
+PORT_RANGES = {"WEB_INSTANCE_PORT": 8, "OBJECT_STORE_PORT": 8, "EXPORTER_PORT": 16, "SHARD_PORT": 8}
 
 
 @contextmanager

@@ -62,6 +62,8 @@ TIER_SERVERS: dict[str, dict[str, str]] = {
         "/usr/bin/pgbackrest": "pgbackrest",
     },
 }
+# tier4's shards are more of the same PostgreSQL and PgBouncer.
+TIER_SERVERS["tier4"] = dict(TIER_SERVERS["tier3"])
 #: The end-to-end tests' browser, and NSS's certutil to make it trust the runner's local CA
 #: (Chromium on Linux reads its trusted authorities from an NSS database); the benchmarks' load generator.
 BROWSER = {"/usr/bin/chromium": "chromium", "/usr/bin/certutil": "libnss3-tools"}
@@ -191,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     needs.add_parser("bench", help="every tier's servers and wrk: what `make bench` drives")
     needs.add_parser("up", help="what one tier's servers need").add_argument("tier")
     args = parser.parse_args(argv)
-    if args.need == "up" and args.tier not in TIER_SERVERS:
+    if args.need == "up" and (args.tier not in TIER_SERVERS or args.tier in tiers.UNDER_CONSTRUCTION):
         print(f"error: {tiers.unknown(args.tier)}", file=sys.stderr)
         return 2
     try:

@@ -179,6 +179,6 @@ def test_it_runs_before_the_virtualenv_with_the_standard_library_alone():
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
 
-def test_a_planned_tier_is_named_as_planned(capsys):
+def test_a_tier_under_construction_is_named_as_such(capsys):
     assert system_packages.main(["up", "tier4"]) == 2
-    assert "tier4 is planned, not built yet" in capsys.readouterr().err
+    assert "tier4 is under construction: its shards" in capsys.readouterr().err

@@ -201,9 +201,11 @@ class Task(Service):
         return self.arguments
 
     def start(self, ctx: Context) -> None:
+        self.run(ctx, self.args(ctx))
+
+    def run(self, ctx: Context, arguments: list[str]) -> None:
         log = ctx.log_dir / "setup.log"
         log.parent.mkdir(parents=True, exist_ok=True)
-        arguments = self.args(ctx)
         command = [ctx.python, str(ctx.base_dir / "manage.py"), *arguments]
         result = subprocess.run(command, env=ctx.env, cwd=ctx.base_dir, capture_output=True, text=True)
         with log.open("a") as out:

@@ -35,11 +35,17 @@ class PgBouncer(Daemon):
     #: Seconds a query may wait for a server connection before the client gets an error, not a hang.
     query_wait_timeout = 30
 
+    def listen_port(self, ctx: Context) -> int:
+        return ctx.port(self.listen_port_name)
+
+    def server_port(self, ctx: Context) -> int:
+        return ctx.port(self.server_port_name)
+
     def folder(self, ctx: Context) -> Path:
         return ctx.var_dir / self.name
 
     def ports(self, ctx: Context) -> list[int]:
-        return [ctx.port(self.listen_port_name)]
+        return [self.listen_port(ctx)]
 
     def prepare(self, ctx: Context) -> None:
         folder = self.folder(ctx)
@@ -53,11 +59,11 @@ class PgBouncer(Daemon):
             [
                 "[databases]",
                 # Any database name the app asks for, on our PostgreSQL (the test database too).
-                f"* = host=127.0.0.1 port={ctx.port(self.server_port_name)}",
+                f"* = host=127.0.0.1 port={self.server_port(ctx)}",
                 "",
                 "[pgbouncer]",
                 "listen_addr = 127.0.0.1",
-                f"listen_port = {ctx.port(self.listen_port_name)}",
+                f"listen_port = {self.listen_port(ctx)}",
                 "unix_socket_dir =",
                 "auth_type = trust",
                 f"auth_file = {self.folder(ctx) / 'userlist.txt'}",
@@ -82,17 +88,17 @@ class PgBouncer(Daemon):
         return [BINARY, str(self.folder(ctx) / "pgbouncer.ini")]
 
     def ready(self, ctx: Context) -> bool:
-        return processes.port_open(ctx.port(self.listen_port_name))
+        return processes.port_open(self.listen_port(ctx))
 
     def admin(self, ctx: Context, command: str) -> list[tuple]:
         """Run a console command (``SHOW POOLS``, ``KILL db``) on PgBouncer's admin database."""
         import psycopg
 
-        dsn = f"host=127.0.0.1 port={ctx.port(self.listen_port_name)} user=postgres dbname=pgbouncer"
+        dsn = f"host=127.0.0.1 port={self.listen_port(ctx)} user=postgres dbname=pgbouncer"
         with psycopg.connect(dsn, autocommit=True, prepare_threshold=None) as connection:
             cursor = connection.execute(command)
             return cursor.fetchall() if cursor.description else []
 
     def address(self, ctx: Context) -> str:
-        pooled, server = ctx.port(self.listen_port_name), ctx.port(self.server_port_name)
+        pooled, server = self.listen_port(ctx), self.server_port(ctx)
         return f"postgresql://postgres@127.0.0.1:{pooled} → :{server} (transaction pooling)"

@@ -30,6 +30,9 @@ class Postgres(Daemon):
     #: The primary archives its WAL to pgBackRest where the tier keeps backups (``BACKUPS``).
     archives = True
 
+    def port(self, ctx: Context) -> int:
+        return ctx.port(self.port_name)
+
     def backs_up(self, ctx: Context) -> bool:
         return self.archives and bool(getattr(ctx.settings, "BACKUPS", None))
 
@@ -40,7 +43,7 @@ class Postgres(Daemon):
         return ctx.var_dir / "pg" / "primary"
 
     def ports(self, ctx: Context) -> list[int]:
-        return [ctx.port(self.port_name)]
+        return [self.port(ctx)]
 
     def prepare(self, ctx: Context) -> None:
         data = self.data_dir(ctx)
@@ -88,7 +91,7 @@ class Postgres(Daemon):
             **(backups.server_settings(ctx) if self.backs_up(ctx) else {}),
         }
         flags = [item for key, value in settings.items() for item in ("-c", f"{key}={value}")]
-        return [str(PG_BIN / "postgres"), "-D", str(self.data_dir(ctx)), "-p", str(ctx.port(self.port_name)), *flags]
+        return [str(PG_BIN / "postgres"), "-D", str(self.data_dir(ctx)), "-p", str(self.port(ctx)), *flags]
 
     def extra_settings(self, ctx: Context) -> dict[str, str]:
         return {}
@@ -117,7 +120,7 @@ class Postgres(Daemon):
             backups.create_stanza(ctx)  # from now on every WAL segment is archived
 
     def dsn(self, ctx: Context, database: str) -> str:
-        return f"host=127.0.0.1 port={ctx.port(self.port_name)} user=postgres dbname={database}"
+        return f"host=127.0.0.1 port={self.port(ctx)} user=postgres dbname={database}"
 
     def address(self, ctx: Context) -> str:
-        return f"postgresql://postgres@127.0.0.1:{ctx.port(self.port_name)}/{ctx.env.get('PG_DB', 'milestones')}"
+        return f"postgresql://postgres@127.0.0.1:{self.port(ctx)}/{ctx.env.get('PG_DB', 'milestones')}"

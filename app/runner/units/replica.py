@@ -73,7 +73,7 @@ class Replica(Postgres):
         """Nothing to create: databases and extensions arrive from the primary."""
 
     def address(self, ctx: Context) -> str:
-        return f"postgresql://postgres@127.0.0.1:{ctx.port(self.port_name)} (hot standby of :{ctx.port('PG_PORT')})"
+        return f"postgresql://postgres@127.0.0.1:{self.port(ctx)} (hot standby of :{ctx.port('PG_PORT')})"
 
 
 class ReplicaPgBouncer(PgBouncer):

@@ -1,0 +1,118 @@
+"""The shard router: team-scoped rows to their team's shard, everything else to the control database.
+
+Django asks the router for every query (``DATABASE_ROUTERS``), so no view or selector names a
+shard. The router decides, in this order:
+
+1. while ``migrate`` runs on a database, everything goes to that database (every table exists
+   on every database, and a data migration must touch the one being migrated);
+2. inside ``on_shard(alias)`` (explicit fan-out: staff lists, global reports, the feed's
+   merge, moving a team), that shard;
+3. a model instance loaded from a shard is saved back to it;
+4. otherwise the shard of the team the code runs for (``app.platform.tenancy.team``), set by
+   the tenant middleware from the URL, by the API, and by the job prologue. With no team set
+   a team-scoped query **raises** ``NoTenant``: it never lands silently on some default.
+
+Global models go through the control database's own router (``PrimaryReplicaRouter``): reads
+to its replica, writes to its primary, as in tier3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from django.conf import settings
+
+from app.platform.db.routing import PrimaryReplicaRouter
+from app.platform.sharding import directory
+from app.platform.tenancy import current_team_id
+
+_on_shard: ContextVar[str | None] = ContextVar("milestones_on_shard", default=None)
+_migrating: ContextVar[str | None] = ContextVar("milestones_migrating", default=None)
+
+
+class NoTenant(RuntimeError):
+    """A team-scoped query made for no team: a bug to fix (set the tenant or fan out), never a default."""
+
+
+def is_team_scoped(model: type) -> bool:
+    return model._meta.app_label in settings.SHARDING["TEAM_SCOPED"]  # type: ignore[attr-defined]
+
+
+@contextmanager
+def on_shard(alias: str) -> Iterator[str]:
+    """Send every team-scoped query in the block to ``alias``, whatever team is set."""
+    if alias not in directory.shards():
+        raise ValueError(f"{alias!r} is not a shard; the shards are {', '.join(directory.shards())}")
+    token = _on_shard.set(alias)
+    try:
+        yield alias
+    finally:
+        _on_shard.reset(token)
+
+
+def each_shard() -> Iterator[str]:
+    """Run the loop's body once on every shard (``for alias in each_shard(): …``): explicit fan-out."""
+    for alias in directory.shards():
+        with on_shard(alias):
+            yield alias
+
+
+@contextmanager
+def migrating(alias: str | None) -> Iterator[None]:
+    token = _migrating.set(alias)
+    try:
+        yield
+    finally:
+        _migrating.reset(token)
+
+
+def migrating_now() -> str | None:
+    """The database ``migrate`` is working on in this process, if it is running."""
+    return _migrating.get()
+
+
+def shard_for(model: type, hints: dict[str, Any]) -> str:
+    """Where a query on team-scoped ``model`` goes (see the module's rules)."""
+    alias = _migrating.get() or _on_shard.get()
+    if alias:
+        return alias
+    instance = hints.get("instance")
+    loaded_from = getattr(getattr(instance, "_state", None), "db", None)
+    if loaded_from in directory.shards():
+        return str(loaded_from)
+    team_id = current_team_id()
+    if team_id is None:
+        raise NoTenant(
+            f"{model._meta.label} rows live on the shards, and this query was made for no team: "  # type: ignore[attr-defined]
+            "run it inside app.platform.tenancy.team(…), or fan out with each_shard()."
+        )
+    return directory.shard_of(team_id)
+
+
+class ShardRouter:
+    def __init__(self) -> None:
+        self.control = PrimaryReplicaRouter()
+
+    def db_for_read(self, model: type, **hints: Any) -> str | None:
+        if is_team_scoped(model):
+            return shard_for(model, hints)
+        return _migrating.get() or self.control.db_for_read(model, **hints)
+
+    def db_for_write(self, model: type, **hints: Any) -> str | None:
+        if is_team_scoped(model):
+            return shard_for(model, hints)
+        return _migrating.get() or self.control.db_for_write(model, **hints)
+
+    def allow_relation(self, obj1: Any, obj2: Any, **hints: Any) -> bool | None:
+        """A team-scoped row may point at a global one (a post at its author) across databases;
+        two team-scoped rows only within one shard."""
+        if is_team_scoped(type(obj1)) and is_team_scoped(type(obj2)):
+            return bool(obj1._state.db == obj2._state.db)
+        return True
+
+    def allow_migrate(self, db: str, app_label: str, model_name: str | None = None, **hints: Any) -> bool | None:
+        """Every table on every database but the standby (one migration history everywhere)."""
+        return self.control.allow_migrate(db, app_label, model_name, **hints)

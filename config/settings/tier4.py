@@ -1,0 +1,65 @@
+"""tier4 — 100,000 users and more: sharding by team.
+
+What this milestone turns on, on top of tier3:
+
+* shards: the team-scoped rows (posts and comments, products, orders and their items) live on
+  one of several PostgreSQL clusters, each with its own PgBouncer (two by default,
+  ``SHARDING["SHARDS"]``), chosen by the team they belong to; the control database (tier3's
+  primary and its replica) keeps what is global: accounts, API tokens, teams and memberships,
+  the job log, and the directory saying which shard holds each team (``app.platform.sharding``);
+* a router that sends every team-scoped query to its team's shard, from the team the request's
+  URL names (``TenantMiddleware``), the API, or the job's prologue, and refuses one made for no
+  team (``NoTenant``) instead of landing it on a default; explicit fan-out (``each_shard()``)
+  for what reads every shard;
+* ids unique across shards: shard N hands out ids from N × 10**15, so a row keeps its id when
+  its team moves;
+* a guard on every connection against queries that join across the split, and a shard that
+  does not answer turned into a 503 for its own teams only.
+
+Needs running: as tier3 plus, for each shard, a PostgreSQL cluster and its PgBouncer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from config import env
+from config.settings.tier3 import *  # noqa: F403
+from config.settings.tier3 import DATABASES, INSTALLED_APPS, MIDDLEWARE, MIGRATION_DATABASE, RUNNER_SERVICES
+
+TIER = "tier4"
+
+SHARDS = ["shard1", "shard2"]
+SHARDING: dict[str, Any] = {
+    "SHARDS": SHARDS,
+    "CONTROL": "default",
+    # Apps whose every row belongs to one team, so lives on that team's shard.
+    "TEAM_SCOPED": ["posts", "shop"],
+    "TENANT_MODEL": "teams.Team",
+    # URL arguments that name the tenant by slug: anywhere, or only on these pages.
+    "TENANT_URL_KWARGS": {"team_slug": None, "slug": ["team_detail", "team_settings"]},
+    # How long a process trusts a team's shard from the directory (moving a team waits longer).
+    "DIRECTORY_CACHE_SECONDS": 5,
+}
+
+_GUARDED = "app.platform.sharding.backend"
+DATABASES = {alias: {**settings, "ENGINE": _GUARDED} for alias, settings in DATABASES.items()}
+for _number, _alias in enumerate(SHARDS, start=1):
+    _server, _pooler = env.shard_ports(_number)
+    _shard = {**DATABASES["direct"], "PORT": _pooler, "SHARD": _alias, "DISABLE_SERVER_SIDE_CURSORS": True}
+    _shard["TEST"] = {"NAME": "test_milestones"}
+    DATABASES[_alias] = _shard
+    # Straight to the shard's PostgreSQL, for migrations and moving teams (as tier2's "direct").
+    DATABASES[f"{_alias}-direct"] = {**_shard, "PORT": _server, "TEST": {"MIRROR": _alias}}
+# `migrate` (the runner, `make up`) runs on the control database, then on each shard.
+MIGRATION_DATABASES = [MIGRATION_DATABASE, *(f"{alias}-direct" for alias in SHARDS)]
+
+DATABASE_ROUTERS = ["app.platform.sharding.routing.ShardRouter"]
+INSTALLED_APPS = [*INSTALLED_APPS, "app.platform.sharding"]  # last: its post-migrate step ends every migrate
+MIDDLEWARE = [*MIDDLEWARE, "app.platform.sharding.middleware.TenantMiddleware"]
+
+RUNNER_SERVICES = [
+    *RUNNER_SERVICES[: RUNNER_SERVICES.index("pgbouncer-replica") + 1],
+    "shards",
+    *RUNNER_SERVICES[RUNNER_SERVICES.index("pgbouncer-replica") + 1 :],
+]
