@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from app.accounts.models import User
 from app.posts.models import Comment, Post
-from app.shop.models import Order, OrderItem, Product
+from app.shop.models import Order, Product
 from app.teams.models import Membership, Team
 
 PASSWORD = "correct horse battery"
@@ -45,7 +45,21 @@ class TeamFactory(factory.django.DjangoModelFactory):
             Membership.objects.create(team=obj, user=extracted, role=Membership.Role.OWNER)
 
 
-class PostFactory(factory.django.DjangoModelFactory):
+class TeamRowFactory(factory.django.DjangoModelFactory):
+    """A row that belongs to a team, saved with ``save()`` rather than ``Manager.create()``, so the
+    router sees the row itself (its team, its parent) and tier4 writes it to its team's shard."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        row = model_class(*args, **kwargs)
+        row.save()
+        return row
+
+
+class PostFactory(TeamRowFactory):
     class Meta:
         model = Post
 
@@ -56,7 +70,7 @@ class PostFactory(factory.django.DjangoModelFactory):
     created_at = factory.LazyFunction(timezone.now)
 
 
-class CommentFactory(factory.django.DjangoModelFactory):
+class CommentFactory(TeamRowFactory):
     class Meta:
         model = Comment
 
@@ -65,7 +79,7 @@ class CommentFactory(factory.django.DjangoModelFactory):
     body = "Nice one."
 
 
-class ProductFactory(factory.django.DjangoModelFactory):
+class ProductFactory(TeamRowFactory):
     class Meta:
         model = Product
 
@@ -76,7 +90,7 @@ class ProductFactory(factory.django.DjangoModelFactory):
     stock = 100
 
 
-class OrderFactory(factory.django.DjangoModelFactory):
+class OrderFactory(TeamRowFactory):
     class Meta:
         model = Order
         skip_postgeneration_save = True
@@ -90,4 +104,4 @@ class OrderFactory(factory.django.DjangoModelFactory):
         """Each order gets one item of a product from its team unless ``items=0``."""
         if create and extracted != 0:
             product = ProductFactory(team=obj.team)
-            OrderItem.objects.create(order=obj, product=product, quantity=1, unit_price=product.price)
+            obj.items.create(product=product, quantity=1, unit_price=product.price)

@@ -14,7 +14,7 @@ from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
 #: The settings that name a seam's implementation. The system check imports each one.
-SEAM_SETTINGS = ("JOBS_BACKEND", "LOADING_STRATEGY", "PAGE_VIEWS", "APP_CACHE", "MEDIA_WORK")
+SEAM_SETTINGS = ("JOBS_BACKEND", "LOADING_STRATEGY", "PAGE_VIEWS", "APP_CACHE", "MEDIA_WORK", "TEAM_PLACEMENT")
 
 _instances: dict[str, Any] = {}
 

@@ -2,16 +2,18 @@
 
 A job that belongs to a team's data (its orders, its products) carries the team's id from the
 request that enqueued it to the worker that runs it (``enqueue(…, team_id=…)``, kept on the
-``JobRun`` row and in the message), and runs inside ``team(…)``. Nothing reads it to route
-queries yet: tier4 splits teams across database shards, and its router will take the shard
-from here, so a job must already know its team before there is more than one database.
+``JobRun`` row and in the message), and runs inside ``team(…)``. tier4 splits teams across
+database shards, and its router (``app.platform.sharding``) takes the shard from here; below
+tier4 nothing routes on it, and the code reads the same at every tier.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+
+from django.db import router, transaction
 
 _team_id: ContextVar[int | None] = ContextVar("milestones_team_id", default=None)
 
@@ -29,3 +31,22 @@ def team(team_id: int | None) -> Iterator[None]:
         yield
     finally:
         _team_id.reset(token)
+
+
+@contextmanager
+def team_transaction(team_id: int, model: type) -> Iterator[str]:
+    """Run the block for ``team_id`` in one transaction on the database that holds the team's
+    ``model`` rows (tier4: the team's shard; below tier4, the one database); yields its alias."""
+    with team(team_id):
+        alias = router.db_for_write(model)
+        with transaction.atomic(using=alias):
+            yield alias
+
+
+class OneDatabase:
+    """``TEAM_PLACEMENT`` below tier4: every team's rows live in the one database."""
+
+    def place(self, team_ids: Sequence[int], using: str) -> dict[str, list[int]]:
+        """Record where new teams' rows will live (written in bulk, by the seeder); answer database
+        alias → the teams whose rows it holds."""
+        return {using: list(team_ids)}

@@ -22,14 +22,15 @@ from app.posts.models import Comment, Post
 
 
 @receiver(post_save, sender=Comment, dispatch_uid="posts.comment_counted")
-def _comment_saved(sender: type[Comment], instance: Comment, created: bool, **kwargs: Any) -> None:
-    if created:
-        Post.objects.filter(pk=instance.post_id).update(comment_count=F("comment_count") + 1)
+def _comment_saved(sender: type[Comment], instance: Comment, created: bool, using: str, **kwargs: Any) -> None:
+    if created:  # on the comment's own database: its post is there (tier4: the team's shard)
+        Post.objects.using(using).filter(pk=instance.post_id).update(comment_count=F("comment_count") + 1)
 
 
 @receiver(post_delete, sender=Comment, dispatch_uid="posts.comment_uncounted")
-def _comment_deleted(sender: type[Comment], instance: Comment, **kwargs: Any) -> None:
-    Post.objects.filter(pk=instance.post_id, comment_count__gt=0).update(comment_count=F("comment_count") - 1)
+def _comment_deleted(sender: type[Comment], instance: Comment, using: str, **kwargs: Any) -> None:
+    posts = Post.objects.using(using).filter(pk=instance.post_id, comment_count__gt=0)
+    posts.update(comment_count=F("comment_count") - 1)
 
 
 def recount(*, first_post_id: int = 0, last_post_id: int | None = None, using: str | None = None) -> None:

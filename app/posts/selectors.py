@@ -7,6 +7,7 @@ from django.db.models import Prefetch
 from app.platform.db.loading import Relations, load, load_rows
 from app.platform.errors import NotFound
 from app.platform.http.pages import Page, paginate
+from app.platform.tenancy import team as for_team
 from app.posts.models import Comment, Post
 from app.teams.models import Team
 
@@ -21,14 +22,19 @@ DETAIL = Relations(
 
 
 def feed_page(*, page: int = 1, page_size: int = 20, team: Team | None = None) -> Page[Post]:
-    """Newest posts first, with author, team and comment count (``Post.comment_count``)."""
-    posts = Post.objects.all() if team is None else Post.objects.filter(team=team)
-    return paginate(load_rows(posts.order_by("-created_at", "-id"), FEED), page=page, page_size=page_size)
+    """Newest posts first, with author, team and comment count (``Post.comment_count``): every
+    team's (gathered from every shard in tier4), or one team's."""
+    if team is None:
+        posts = load_rows(Post.objects.order_by("-created_at", "-id"), FEED, every_team=True)
+        return paginate(posts, page=page, page_size=page_size)
+    with for_team(team.pk):
+        posts = load_rows(Post.objects.filter(team=team).order_by("-created_at", "-id"), FEED)
+        return paginate(posts, page=page, page_size=page_size)
 
 
 def post_detail(*, post_id: int) -> Post:
-    """A post with its comments and their authors."""
-    post = load(Post.objects.filter(pk=post_id), DETAIL).first()
+    """A post with its comments and their authors, whichever team's it is."""
+    post = load(Post.objects.filter(pk=post_id), DETAIL, every_team=True).first()
     if post is None:
         raise NotFound("No such post.")
     return post

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from django.db import transaction
-
 from app.accounts.models import User
 from app.platform.caching import invalidate
 from app.platform.errors import DomainError, PermissionDenied
 from app.platform.inputs.text import has_visible, trim
+from app.platform.tenancy import team_transaction
 from app.posts.models import COMMENT_MAX_LENGTH, Comment, Post
 from app.teams.models import Team
 from app.teams.selectors import is_member
@@ -20,7 +19,7 @@ def post_publish(*, author: User, team: Team, title: str, body: str) -> Post:
         raise DomainError("A post needs a title.", field="title")
     if not has_visible(body):
         raise DomainError("A post needs a body.", field="body")
-    with transaction.atomic():
+    with team_transaction(team.pk, Post):
         post = Post.objects.create(team=team, author=author, title=trim(title), body=body)
         invalidate(*post_topics(post))
     return post
@@ -32,7 +31,8 @@ def comment_add(*, author: User, post: Post, body: str) -> Comment:
         raise DomainError("A comment cannot be empty.", field="body")
     if len(body) > COMMENT_MAX_LENGTH:
         raise DomainError(f"A comment is at most {COMMENT_MAX_LENGTH} characters.", field="body")
-    with transaction.atomic():  # the comment and its post's count (app.posts.counters) together
+    # The comment and its post's count (app.posts.counters) together, on the post's database.
+    with team_transaction(post.team_id, Comment):
         comment = Comment.objects.create(post=post, author=author, body=body)
         invalidate(*post_topics(post))
     return comment

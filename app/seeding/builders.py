@@ -17,7 +17,7 @@ import itertools
 import random
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +28,7 @@ from django.utils.text import slugify
 
 from app.accounts.models import User
 from app.platform.db.bulk import bulk_insert, load_mode, reserve_ids, reset_sequences
+from app.platform.seams import seam
 from app.posts.counters import recount
 from app.posts.models import Comment, Post
 from app.seeding import images, text
@@ -115,14 +116,44 @@ def seed(
             load_mode(using)
         user_ids = _users(run, size.users, demo=demo)
         teams = _teams(run, size.teams, user_ids, demo=demo)
-        post_times = _posts(run, size.posts, teams)
-        _comments(run, size.comments, post_times, user_ids)
-        if post_times:  # COPY sends no signals: count the new posts' comments in one statement
-            recount(first_post_id=post_times[0][0], last_post_id=post_times[-1][0], using=using)
-        products = _products(run, size.products, teams)
-        _orders(run, size.orders, products, user_ids)
-        reset_sequences([User, Team, Membership, Post, Comment, Product, Order, OrderItem], using)
+        # Where each team's rows go: this database, or (tier4) the shard each team is dealt to,
+        # with a share of the posts, comments, products and orders in proportion to its teams.
+        homes = seam("TEAM_PLACEMENT").place(teams.ids, using)
+        shares = _shares(size, {alias: len(ids) for alias, ids in homes.items()})
+        for alias, team_ids in homes.items():
+            part = replace(run, using=alias)
+            with transaction.atomic(using=alias):
+                if not checked and alias != using:
+                    load_mode(alias)
+                _team_rows(part, shares[alias], teams.only(team_ids), user_ids)
+        reset_sequences([User, Team, Membership], using)
     return run.report
+
+
+def _team_rows(run: _Run, size: SeedSize, teams: _Teams, user_ids: list[int]) -> None:
+    """Posts, comments, products and orders of ``teams``, in the database ``run.using``."""
+    post_times = _posts(run, size.posts, teams)
+    _comments(run, size.comments, post_times, user_ids)
+    if post_times:  # COPY sends no signals: count the new posts' comments in one statement
+        recount(first_post_id=post_times[0][0], last_post_id=post_times[-1][0], using=run.using)
+    products = _products(run, size.products, teams)
+    _orders(run, size.orders, products, user_ids)
+    reset_sequences([Post, Comment, Product, Order, OrderItem], run.using)
+
+
+def _shares(size: SeedSize, teams_by_alias: dict[str, int]) -> dict[str, SeedSize]:
+    """``size``'s team rows split between databases in proportion to their teams (the last takes
+    what rounding leaves), so the whole is exactly ``size``."""
+    total = sum(teams_by_alias.values()) or 1
+    left = {"posts": size.posts, "comments": size.comments, "products": size.products, "orders": size.orders}
+    shares = {}
+    for index, (alias, teams) in enumerate(teams_by_alias.items()):
+        last = index == len(teams_by_alias) - 1
+        part = {name: left[name] if last else round(getattr(size, name) * teams / total) for name in left}
+        for name, count in part.items():
+            left[name] -= count
+        shares[alias] = replace(size, **part)
+    return shares
 
 
 def _users(run: _Run, count: int, *, demo: bool) -> list[int]:
@@ -173,6 +204,9 @@ class _Teams:
     @property
     def ids(self) -> list[int]:
         return list(self.names)
+
+    def only(self, team_ids: list[int]) -> _Teams:
+        return _Teams(names={t: self.names[t] for t in team_ids}, members={t: self.members[t] for t in team_ids})
 
 
 def _teams(run: _Run, count: int, user_ids: list[int], *, demo: bool) -> _Teams:

@@ -7,15 +7,19 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
 from app.platform import media
+from app.platform.db.loading import Relations, load
 from app.platform.inputs.images import thumbnail_request
 from app.platform.jobs import job
 from app.platform.outbound import http as outbound
 from app.shop.models import Order
 
+#: What the order's email, invoice and webhook show.
+ORDER = Relations(select=("user", "team"), prefetch=("items__product",))
+
 
 def _order(order_id: int) -> Order:
-
-    return Order.objects.select_related("user", "team").prefetch_related("items__product").get(pk=order_id)
+    """The job's order, read where its team keeps it (the job runs for the order's team)."""
+    return load(Order.objects.filter(pk=order_id), ORDER).get()
 
 
 @job(queue="critical")

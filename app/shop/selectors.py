@@ -16,6 +16,7 @@ from app.platform.caching import cached
 from app.platform.db.loading import Relations, load, load_rows
 from app.platform.errors import NotFound
 from app.platform.http.pages import Page, paginate
+from app.platform.tenancy import team as for_team
 from app.shop.models import Order, OrderItem, Product
 from app.teams.models import Team
 
@@ -36,25 +37,42 @@ def _money(value: Decimal | float | None) -> Decimal:
 
 
 def product_list(*, page: int = 1, page_size: int = 20, team: Team | None = None) -> Page[Product]:
-    products = Product.objects.all() if team is None else Product.objects.filter(team=team)
-    return paginate(load_rows(products.order_by("name", "id"), CATALOGUE), page=page, page_size=page_size)
+    """Products by name: every team's (gathered from every shard in tier4), or one team's."""
+    if team is None:
+        products = load_rows(Product.objects.order_by("name", "id"), CATALOGUE, every_team=True)
+        return paginate(products, page=page, page_size=page_size)
+    with for_team(team.pk):
+        products = load_rows(Product.objects.filter(team=team).order_by("name", "id"), CATALOGUE)
+        return paginate(products, page=page, page_size=page_size)
 
 
 def product_get(*, team_slug: str, slug: str) -> Product:
-    product = Product.objects.select_related("team").filter(team__slug=team_slug, slug=slug).first()
+    """The team first, then its product: the two may live on different databases (tier4)."""
+    team = Team.objects.filter(slug=team_slug).first()
+    if team is None:
+        raise NotFound("No such product.")
+    with for_team(team.pk):
+        product = Product.objects.filter(team=team, slug=slug).first()
     if product is None:
         raise NotFound("No such product.")
+    product.team = team
     return product
 
 
+def product_team(*, product_id: int) -> int | None:
+    """The id of the team that sells ``product_id`` (``None``: no such product), wherever it lives."""
+    team_ids = Product.objects.filter(pk=product_id).order_by().values_list("team_id", flat=True)
+    return load(team_ids, Relations(), every_team=True).first()
+
+
 def orders_for_user(*, user: User, page: int = 1, page_size: int = 20) -> Page[Order]:
-    """The user's orders, newest first, with their items and products."""
+    """The user's orders, newest first, with their items and products, from every team."""
     orders = Order.objects.filter(user=user).order_by("-created_at", "-id")
-    return paginate(load(orders, ORDERS), page=page, page_size=page_size)
+    return paginate(load(orders, ORDERS, every_team=True), page=page, page_size=page_size)
 
 
 def order_get_for_user(*, user: User, order_id: int) -> Order:
-    order = load(Order.objects.filter(pk=order_id, user=user), ORDERS).first()
+    order = load(Order.objects.filter(pk=order_id, user=user), ORDERS, every_team=True).first()
     if order is None:
         raise NotFound("No such order.")
     return order
@@ -102,11 +120,12 @@ def team_dashboard(*, team: Team, today: dt.date | None = None) -> Dashboard:
     the month), so it goes through the application cache until the team's next order.
     """
     today = today or timezone.localdate()
-    return cached(
-        f"dashboard:{team.pk}:{today.isoformat()}",
-        depends_on=[f"team:{team.pk}:orders"],
-        compute=lambda: _dashboard(team, today),
-    )
+    with for_team(team.pk):
+        return cached(
+            f"dashboard:{team.pk}:{today.isoformat()}",
+            depends_on=[f"team:{team.pk}:orders"],
+            compute=lambda: _dashboard(team, today),
+        )
 
 
 def _dashboard(team: Team, today: dt.date) -> Dashboard:

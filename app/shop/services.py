@@ -6,17 +6,20 @@ import hashlib
 from decimal import Decimal
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import F
 
 from app.accounts.models import User
 from app.platform.caching import invalidate
+from app.platform.db.loading import Relations, load
 from app.platform.errors import Conflict, DomainError, NotFound, PermissionDenied, Unprocessable
 from app.platform.http import ratelimit
 from app.platform.inputs.names import clean_name, slug_for
 from app.platform.jobs import enqueue, enqueue_all
+from app.platform.tenancy import team, team_transaction
 from app.shop import jobs
 from app.shop.models import CheckoutKey, Order, OrderItem, Product
+from app.shop.selectors import product_team
 from app.teams.models import Team
 from app.teams.selectors import is_member
 
@@ -41,10 +44,10 @@ def product_create(
     slug = slug_for(name)
     if not slug or slug in RESERVED_PRODUCT_SLUGS:
         raise DomainError("Give the product a name with letters or digits.", field="name")
-    if Product.objects.filter(team=team, slug=slug).exists():
-        raise DomainError("This team already sells a product with that name.", field="name")
     try:
-        with transaction.atomic():
+        with team_transaction(team.pk, Product):
+            if Product.objects.filter(team=team, slug=slug).exists():
+                raise DomainError("This team already sells a product with that name.", field="name")
             product = Product(team=team, name=name, slug=slug, price=price, stock=stock, description=description)
             if image is not None:
                 product.image.save(image.name or "product", image, save=False)
@@ -67,20 +70,28 @@ def order_checkout(*, user: User, product_id: int, quantity: int, idempotency_ke
     Checkouts are limited per user (``RATE_LIMITS["checkout-user"]``), replays included.
     """
     ratelimit.enforce("checkout-user", user.pk)
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise DomainError(f"Quantity must be between 1 and {MAX_QUANTITY}.", field="quantity")
+    # The order is written where the product's team keeps its rows (tier4: the team's shard).
+    team_id = product_team(product_id=product_id)
+    if team_id is None:
+        raise NotFound("No such product.", field="product_id")
     if idempotency_key is None:
-        return _checkout(user=user, product_id=product_id, quantity=quantity)
+        with team_transaction(team_id, Order):
+            return _checkout(user=user, product_id=product_id, quantity=quantity)
     fingerprint = hashlib.sha256(f"{product_id}:{quantity}".encode()).hexdigest()
-    earlier = CheckoutKey.objects.filter(user=user, key=idempotency_key).first()
-    if earlier is not None:
-        return _replay(earlier, fingerprint)
-    try:
-        with transaction.atomic():
-            # Inserted first: a concurrent request with the same key waits here until this one commits.
-            claim = CheckoutKey.objects.create(user=user, key=idempotency_key, fingerprint=fingerprint)
-            order = _checkout(user=user, product_id=product_id, quantity=quantity)
-            CheckoutKey.objects.filter(pk=claim.pk).update(order=order)
-    except IntegrityError:  # the same key, committed by a concurrent request a moment ago
-        return _replay(CheckoutKey.objects.get(user=user, key=idempotency_key), fingerprint)
+    with team(team_id):
+        earlier = CheckoutKey.objects.filter(user=user, key=idempotency_key).first()
+        if earlier is not None:
+            return _replay(earlier, fingerprint)
+        try:
+            with team_transaction(team_id, Order):
+                # Inserted first: a concurrent request with the same key waits here until this one commits.
+                claim = CheckoutKey.objects.create(user=user, key=idempotency_key, fingerprint=fingerprint)
+                order = _checkout(user=user, product_id=product_id, quantity=quantity)
+                CheckoutKey.objects.filter(pk=claim.pk).update(order=order)
+        except IntegrityError:  # the same key, committed by a concurrent request a moment ago
+            return _replay(CheckoutKey.objects.get(user=user, key=idempotency_key), fingerprint)
     return order
 
 
@@ -89,31 +100,33 @@ def _replay(earlier: CheckoutKey, fingerprint: str) -> Order:
         raise Unprocessable("This idempotency key was already used for a different order.", field="idempotency_key")
     if earlier.order_id is None:  # its order was never placed (the first request failed): try afresh
         raise Conflict("This idempotency key's order was not placed; send the order with a new key.")
-    return Order.objects.select_related("team").prefetch_related("items__product").get(pk=earlier.order_id)
+    return load(Order.objects.filter(pk=earlier.order_id), PLACED).get()
+
+
+#: What a placed order is shown with.
+PLACED = Relations(select=("team",), prefetch=("items__product",))
 
 
 def _checkout(*, user: User, product_id: int, quantity: int) -> Order:
-    if not 1 <= quantity <= MAX_QUANTITY:
-        raise DomainError(f"Quantity must be between 1 and {MAX_QUANTITY}.", field="quantity")
-    with transaction.atomic():
-        product = Product.objects.select_related("team").filter(pk=product_id).first()
-        if product is None:
-            raise NotFound("No such product.", field="product_id")
-        taken = Product.objects.filter(pk=product.pk, stock__gte=quantity).update(stock=F("stock") - quantity)
-        if not taken:
-            left = Product.objects.values_list("stock", flat=True).get(pk=product.pk)
-            raise Conflict(
-                f"Only {left} of {product.name} left." if left else f"{product.name} is sold out.",
-                field="quantity",
-            )
-        order = Order.objects.create(user=user, team=product.team, total=product.price * quantity)
-        item = OrderItem.objects.create(order=order, product=product, quantity=quantity, unit_price=product.price)
-        # The rows just written, so a caller can show the order without reading it back.
-        order.placed_items = [item]
-        side_effects = [jobs.send_order_confirmation, jobs.generate_invoice_pdf]
-        if product.team.webhook_url:
-            side_effects.append(jobs.deliver_order_webhook)
-        enqueue_all([(job, {"order_id": order.pk}) for job in side_effects], team_id=order.team_id)
-        # The catalogue shows stock; the team's dashboard, its orders.
-        invalidate("products", f"team:{order.team_id}:orders")
+    """Inside the caller's transaction on the team's database."""
+    product = load(Product.objects.filter(pk=product_id), Relations(select=("team",))).first()
+    if product is None:
+        raise NotFound("No such product.", field="product_id")
+    taken = Product.objects.filter(pk=product.pk, stock__gte=quantity).update(stock=F("stock") - quantity)
+    if not taken:
+        left = Product.objects.values_list("stock", flat=True).get(pk=product.pk)
+        raise Conflict(
+            f"Only {left} of {product.name} left." if left else f"{product.name} is sold out.",
+            field="quantity",
+        )
+    order = Order.objects.create(user=user, team=product.team, total=product.price * quantity)
+    item = OrderItem.objects.create(order=order, product=product, quantity=quantity, unit_price=product.price)
+    # The rows just written, so a caller can show the order without reading it back.
+    order.placed_items = [item]
+    side_effects = [jobs.send_order_confirmation, jobs.generate_invoice_pdf]
+    if product.team.webhook_url:
+        side_effects.append(jobs.deliver_order_webhook)
+    enqueue_all([(job, {"order_id": order.pk}) for job in side_effects], team_id=order.team_id)
+    # The catalogue shows stock; the team's dashboard, its orders.
+    invalidate("products", f"team:{order.team_id}:orders")
     return order

@@ -123,6 +123,8 @@ DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "Milestones <noreply@miles
 
 # The database alias `migrate` runs on (the runner's migrate step, `make migrate-data`).
 MIGRATION_DATABASE = "default"
+# Where a team's rows live (app.platform.tenancy): the one database, until tier4 shards them.
+TEAM_PLACEMENT = "app.platform.tenancy.OneDatabase"
 
 # What HAProxy (tier2 on) retries on another instance: by default only a connection that failed
 # (HAProxy's own default); a GET or HEAD only ever (``disable-l7-retry`` for the rest).

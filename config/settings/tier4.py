@@ -55,6 +55,10 @@ for _number, _alias in enumerate(SHARDS, start=1):
 MIGRATION_DATABASES = [MIGRATION_DATABASE, *(f"{alias}-direct" for alias in SHARDS)]
 
 DATABASE_ROUTERS = ["app.platform.sharding.routing.ShardRouter"]
+# A team-scoped row's global relations (a post's author and team) are read from the control
+# database by id, never joined; reads that span every team gather each shard's rows and merge.
+LOADING_STRATEGY = "app.platform.sharding.loading.ShardedLoading"
+TEAM_PLACEMENT = "app.platform.sharding.directory.ShardPlacement"
 INSTALLED_APPS = [*INSTALLED_APPS, "app.platform.sharding"]  # last: its post-migrate step ends every migrate
 MIDDLEWARE = [*MIDDLEWARE, "app.platform.sharding.middleware.TenantMiddleware"]
 

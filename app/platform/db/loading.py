@@ -67,6 +67,10 @@ class Rows:
         build = self.build
         return [build(values) for values in self.queryset[window]]
 
+    def first(self) -> Row | None:
+        found = self[0:1]
+        return found[0] if found else None
+
 
 @functools.cache
 def _builder(model: type[Model], paths: tuple[str, ...]) -> Callable[[tuple[Any, ...]], Row]:
@@ -117,19 +121,27 @@ def _file(field: FileField, name: str) -> Any:
     return field.attr_class(None, field, name)  # type: ignore[arg-type]
 
 
-class LoadingStrategy(Protocol):
-    def apply(self, queryset: QuerySet, relations: Relations) -> QuerySet: ...
+class Window(Protocol):
+    """What a page reads rows from: sliced once (``rows[20:41]``), or asked for its first row."""
 
-    def rows(self, queryset: QuerySet, relations: Relations) -> QuerySet | Rows: ...
+    def __getitem__(self, window: slice) -> Any: ...
+
+    def first(self) -> Any: ...
+
+
+class LoadingStrategy(Protocol):
+    def apply(self, queryset: QuerySet, relations: Relations, *, every_team: bool = False) -> Any: ...
+
+    def rows(self, queryset: QuerySet, relations: Relations, *, every_team: bool = False) -> Any: ...
 
 
 class LazyLoading:
     """Fetch nothing up front: every relation is loaded when first touched."""
 
-    def apply(self, queryset: QuerySet, relations: Relations) -> QuerySet:
+    def apply(self, queryset: QuerySet, relations: Relations, *, every_team: bool = False) -> QuerySet:
         return queryset
 
-    def rows(self, queryset: QuerySet, relations: Relations) -> QuerySet:
+    def rows(self, queryset: QuerySet, relations: Relations, *, every_team: bool = False) -> QuerySet:
         """Model instances, each relation fetched when a template first touches it."""
         return queryset
 
@@ -137,7 +149,7 @@ class LazyLoading:
 class EagerLoading:
     """Fetch every declared relation up front, in a number of queries independent of page size."""
 
-    def apply(self, queryset: QuerySet, relations: Relations) -> QuerySet:
+    def apply(self, queryset: QuerySet, relations: Relations, *, every_team: bool = False) -> QuerySet:
         if relations.select:
             queryset = queryset.select_related(*relations.select)
         if relations.prefetch:
@@ -146,20 +158,23 @@ class EagerLoading:
             queryset = queryset.only(*relations.only)
         return queryset
 
-    def rows(self, queryset: QuerySet, relations: Relations) -> QuerySet | Rows:
+    def rows(self, queryset: QuerySet, relations: Relations, *, every_team: bool = False) -> QuerySet | Rows:
         """The declared columns as ``Row``s, in one query (every column, as models, if none are declared)."""
         if not relations.only or relations.prefetch:
             return self.apply(queryset, relations)
         return Rows(queryset, relations.only, relations.select)
 
 
-def load(queryset: QuerySet, relations: Relations) -> QuerySet:
-    """Apply the configured loading strategy to ``queryset``."""
+def load(queryset: QuerySet, relations: Relations, *, every_team: bool = False) -> Any:
+    """Apply the configured loading strategy to ``queryset``: a ``QuerySet``, or with
+    ``every_team`` (a read meant to span every team's rows: the feed, a user's orders) a
+    ``Window`` that may gather them from several databases (tier4's shards)."""
     strategy: LoadingStrategy = seam("LOADING_STRATEGY")
-    return strategy.apply(queryset, relations)
+    return strategy.apply(queryset, relations, every_team=every_team)
 
 
-def load_rows(queryset: QuerySet, relations: Relations) -> QuerySet | Rows:
-    """``queryset`` for a page that only displays it: rows, or models where the strategy is lazy."""
+def load_rows(queryset: QuerySet, relations: Relations, *, every_team: bool = False) -> Any:
+    """``queryset`` for a page that only displays it: rows, or models where the strategy is lazy
+    (a ``Window`` either way: slice it, or ask for its ``first()``)."""
     strategy: LoadingStrategy = seam("LOADING_STRATEGY")
-    return strategy.rows(queryset, relations)
+    return strategy.rows(queryset, relations, every_team=every_team)

@@ -7,7 +7,9 @@ shard. The router decides, in this order:
    on every database, and a data migration must touch the one being migrated);
 2. inside ``on_shard(alias)`` (explicit fan-out: staff lists, global reports, the feed's
    merge, moving a team), that shard;
-3. a model instance loaded from a shard is saved back to it;
+3. a model instance loaded from a shard is saved back to it; a new one goes to its own team's
+   shard, known from its ``team_id`` or from the shard its parent row was read from (a comment
+   created for a post, an order's item);
 4. otherwise the shard of the team the code runs for (``app.platform.tenancy.team``), set by
    the tenant middleware from the URL, by the API, and by the job prologue. With no team set
    a team-scoped query **raises** ``NoTenant``: it never lands silently on some default.
@@ -53,6 +55,11 @@ def on_shard(alias: str) -> Iterator[str]:
         _on_shard.reset(token)
 
 
+def pinned() -> bool:
+    """Whether the code runs inside ``on_shard`` (or ``each_shard``)."""
+    return _on_shard.get() is not None
+
+
 def each_shard() -> Iterator[str]:
     """Run the loop's body once on every shard (``for alias in each_shard(): …``): explicit fan-out."""
     for alias in directory.shards():
@@ -74,22 +81,47 @@ def migrating_now() -> str | None:
     return _migrating.get()
 
 
-def shard_for(model: type, hints: dict[str, Any]) -> str:
+def shard_for(model: type, hints: dict[str, Any]) -> str | None:
     """Where a query on team-scoped ``model`` goes (see the module's rules)."""
     alias = _migrating.get() or _on_shard.get()
     if alias:
         return alias
     instance = hints.get("instance")
-    loaded_from = getattr(getattr(instance, "_state", None), "db", None)
-    if loaded_from in directory.shards():
-        return str(loaded_from)
+    if instance is not None:
+        alias = _instance_shard(instance)
+        if alias:
+            return alias
     team_id = current_team_id()
     if team_id is None:
+        if instance is not None and not is_team_scoped(instance._meta.model):
+            # Django asks this while building a new row from a global one (``Order(user=…)``), to
+            # give it a provisional database; the row itself decides when it is saved.
+            return None
         raise NoTenant(
             f"{model._meta.label} rows live on the shards, and this query was made for no team: "  # type: ignore[attr-defined]
             "run it inside app.platform.tenancy.team(…), or fan out with each_shard()."
         )
     return directory.shard_of(team_id)
+
+
+def _instance_shard(instance: Any) -> str | None:
+    """The shard a row belongs on, from the row itself: where it was read from, its team, or
+    where the parent row it was made for was read from."""
+    loaded_from = instance._state.db
+    if loaded_from in directory.shards():
+        return str(loaded_from)
+    model = instance._meta.model  # not type(): request.user is a lazy proxy
+    if model._meta.label == settings.SHARDING["TENANT_MODEL"]:  # team.posts, team.orders
+        return directory.shard_of(instance.pk)
+    if not is_team_scoped(model):
+        return None
+    team_id = getattr(instance, "team_id", None)
+    if team_id is not None:
+        return directory.shard_of(team_id)
+    for parent in instance._state.fields_cache.values():
+        if parent is not None and parent._state.db in directory.shards():
+            return str(parent._state.db)
+    return None
 
 
 class ShardRouter:
@@ -109,7 +141,7 @@ class ShardRouter:
     def allow_relation(self, obj1: Any, obj2: Any, **hints: Any) -> bool | None:
         """A team-scoped row may point at a global one (a post at its author) across databases;
         two team-scoped rows only within one shard."""
-        if is_team_scoped(type(obj1)) and is_team_scoped(type(obj2)):
+        if is_team_scoped(obj1._meta.model) and is_team_scoped(obj2._meta.model):
             return bool(obj1._state.db == obj2._state.db)
         return True
 
