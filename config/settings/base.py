@@ -147,7 +147,7 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 # (app.platform.jobs.queues); empty where nothing watches the queues.
 QUEUE_ALERTS: dict[str, dict[str, float]] = {}
 # The transactional outbox's timings, where the tier's JOBS_BACKEND is the outbox (tier1 on).
-JOBS_OUTBOX: dict[str, float] = {}
+JOBS_OUTBOX: dict[str, Any] = {}
 # Jobs the scheduler (Celery beat, the runner's "scheduler") sends every so many seconds:
 # {"app.module.jobs.name": seconds}. Only untracked (idempotent) jobs: a tick has no delivery id.
 JOBS_PERIODIC: dict[str, float] = {}

@@ -25,7 +25,14 @@ from typing import Any
 
 from config import env
 from config.settings.tier3 import *  # noqa: F403
-from config.settings.tier3 import DATABASES, INSTALLED_APPS, MIDDLEWARE, MIGRATION_DATABASE, RUNNER_SERVICES
+from config.settings.tier3 import (
+    DATABASES,
+    INSTALLED_APPS,
+    JOBS_OUTBOX,
+    MIDDLEWARE,
+    MIGRATION_DATABASE,
+    RUNNER_SERVICES,
+)
 
 TIER = "tier4"
 
@@ -35,6 +42,9 @@ SHARDING: dict[str, Any] = {
     "CONTROL": "default",
     # Apps whose every row belongs to one team, so lives on that team's shard.
     "TEAM_SCOPED": ["posts", "shop"],
+    # Models whose rows go to the team's shard when there is a team, else to the control database:
+    # the job log, which is the outbox and must commit with the order that causes a job.
+    "FOLLOW_TEAM": ["platform.JobRun"],
     "TENANT_MODEL": "teams.Team",
     # URL arguments that name the tenant by slug: anywhere, or only on these pages.
     "TENANT_URL_KWARGS": {"team_slug": None, "slug": ["team_detail", "team_settings"]},
@@ -59,6 +69,9 @@ DATABASE_ROUTERS = ["app.platform.sharding.routing.ShardRouter"]
 # database by id, never joined; reads that span every team gather each shard's rows and merge.
 LOADING_STRATEGY = "app.platform.sharding.loading.ShardedLoading"
 TEAM_PLACEMENT = "app.platform.sharding.directory.ShardPlacement"
+# A team's jobs are written down on its shard, in the transaction of the change that causes them;
+# the relay sends what was not sent from the control database and from every shard.
+JOBS_OUTBOX = {**JOBS_OUTBOX, "DATABASES": ["default", *SHARDS]}
 INSTALLED_APPS = [*INSTALLED_APPS, "app.platform.sharding"]  # last: its post-migrate step ends every migrate
 MIDDLEWARE = [*MIDDLEWARE, "app.platform.sharding.middleware.TenantMiddleware"]
 

@@ -25,13 +25,13 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, router, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 
@@ -51,8 +51,26 @@ class BrokerUnavailable(Exception):
     """The broker refused or dropped a publish; the rows stay for the relay."""
 
 
-def outbox_settings() -> dict[str, float]:
+def outbox_settings() -> dict[str, Any]:
     return settings.JOBS_OUTBOX
+
+
+def outbox_databases() -> list[str]:
+    """Every database holding outbox rows: the one, or (tier4) the control database and each shard."""
+    return list(outbox_settings().get("DATABASES") or [DEFAULT_DB_ALIAS])
+
+
+def _each_database(work: Callable[[str], int]) -> int:
+    """``work`` on every outbox database; one that fails does not keep the others from being served."""
+    done, failure = 0, None
+    for alias in outbox_databases():
+        try:
+            done += work(alias)
+        except Exception as exc:  # its database or the broker; raised once the others had their turn
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+    return done
 
 
 class OutboxBackend:
@@ -61,12 +79,14 @@ class OutboxBackend:
     def enqueue(self, calls: list[Call], using: str | None) -> None:
         tracked = [call for call in calls if call.job.tracked]
         untracked = [call for call in calls if not call.job.tracked]
+        # The rows go where the router writes the job log (tier4: the team's shard), in the
+        # transaction open there, and are published when that transaction commits.
+        alias = using or router.db_for_write(JobRun)
         if untracked:  # best effort by design (see Job.tracked): no row, no relay
-            transaction.on_commit(partial(_publish_untracked, untracked), using=using)
+            transaction.on_commit(partial(_publish_untracked, untracked), using=alias)
         if not tracked:
             return
         fast = time.monotonic() >= _broker_down_until
-        alias = using or router.db_for_write(JobRun)
         now = timezone.now()
         sent_by = request_id.current() or ""
         # One INSERT for all of them, in the caller's transaction. Claimed for the fast path
@@ -91,7 +111,7 @@ class OutboxBackend:
             ],
         )
         if fast:
-            transaction.on_commit(partial(_publish_now, tracked, alias), using=using)
+            transaction.on_commit(partial(_publish_now, tracked, alias), using=alias)
 
     def resend(self, runs: Iterable[Any]) -> None:
         """Failed deliveries go back to the outbox as unsent; the relay publishes them."""
@@ -153,8 +173,8 @@ def _publish_untracked(calls: list[Call]) -> None:
 def relay_unsent(limit: int | None = None) -> int:
     """Publish committed rows nobody has handed to the broker yet, oldest first; returns how many."""
     limit = limit or int(outbox_settings()["BATCH"])
-    unsent = JobRun.objects.filter(status=JobRun.Status.PENDING, sent_at__isnull=True)
-    return _claim_and_publish(unsent.order_by("id"), limit, why="unsent")
+    unsent = JobRun.objects.filter(status=JobRun.Status.PENDING, sent_at__isnull=True).order_by("id")
+    return _each_database(lambda alias: _claim_and_publish(unsent.using(alias), limit, why="unsent"))
 
 
 def sweep(oldest_waiting: dict[str, float | None], limit: int | None = None) -> int:
@@ -175,7 +195,8 @@ def sweep(oldest_waiting: dict[str, float | None], limit: int | None = None) -> 
         if (waiting := oldest_waiting.get(queue)) is not None:
             cutoff = min(cutoff, dt.datetime.fromtimestamp(waiting, tz=dt.UTC) - margin)
         overdue |= Q(queue=queue, status__in=[JobRun.Status.PENDING, JobRun.Status.RETRYING], sent_at__lt=cutoff)
-    return _claim_and_publish(JobRun.objects.filter(overdue).order_by("sent_at"), limit, why="overdue")
+    candidates = JobRun.objects.filter(overdue).order_by("sent_at")
+    return _each_database(lambda alias: _claim_and_publish(candidates.using(alias), limit, why="overdue"))
 
 
 def _claim_and_publish(candidates: Any, limit: int, *, why: str) -> int:
@@ -185,13 +206,14 @@ def _claim_and_publish(candidates: Any, limit: int, *, why: str) -> int:
     leaves rows the sweeper finds later, so nothing is held while talking to the broker.
     """
     now = timezone.now()
-    with transaction.atomic():
+    alias = candidates.db
+    with transaction.atomic(using=alias):
         claimed = list(
             candidates.select_for_update(skip_locked=True).values_list(
                 "id", "name", "arguments", "delivery_id", "team_id", "request_id"
             )[:limit]
         )
-        JobRun.objects.filter(id__in=[row[0] for row in claimed]).update(
+        JobRun.objects.using(alias).filter(id__in=[row[0] for row in claimed]).update(
             status=JobRun.Status.PENDING, sent_at=now, sends=F("sends") + 1, lease_until=None, updated_at=now
         )
     for index, (_pk, name, arguments, delivery_id, team_id, sent_by) in enumerate(claimed):
@@ -204,7 +226,7 @@ def _claim_and_publish(candidates: Any, limit: int, *, why: str) -> int:
                 publish(registry[name], arguments, delivery_id, team_id=team_id, retry=False)
         except Exception as exc:
             left = [row[0] for row in claimed[index:]]
-            JobRun.objects.filter(id__in=left).update(sent_at=None, sends=F("sends") - 1)
+            JobRun.objects.using(alias).filter(id__in=left).update(sent_at=None, sends=F("sends") - 1)
             raise BrokerUnavailable(str(exc)) from exc
         if why == "overdue":
             logger.warning("job %s delivery %s sent again: it was handed over but never finished", name, delivery_id)
@@ -226,18 +248,25 @@ class Backlog:
 
 
 def backlog() -> Backlog:
+    """Summed over every outbox database, the oldest unsent row of any."""
     now = timezone.now()
-    unsent = JobRun.objects.filter(status=JobRun.Status.PENDING, sent_at__isnull=True).aggregate(
-        count=Count("id"), oldest=Min("created_at")
-    )
     bound = now - dt.timedelta(seconds=outbox_settings()["REDELIVER_AFTER_SECONDS"])
-    overdue = JobRun.objects.filter(
-        Q(status__in=[JobRun.Status.PENDING, JobRun.Status.RETRYING], sent_at__lt=bound)
-        | Q(status=JobRun.Status.RUNNING, lease_until__lt=now)
-    ).count()
-    oldest = unsent["oldest"]
+    count, overdue, oldest = 0, 0, None
+    spread = "DATABASES" in outbox_settings()  # else as the router reads (tier2: the replica)
+    for alias in outbox_databases():
+        runs = JobRun.objects.using(alias) if spread else JobRun.objects.all()
+        unsent = runs.filter(status=JobRun.Status.PENDING, sent_at__isnull=True).aggregate(
+            count=Count("id"), oldest=Min("created_at")
+        )
+        overdue += runs.filter(
+            Q(status__in=[JobRun.Status.PENDING, JobRun.Status.RETRYING], sent_at__lt=bound)
+            | Q(status=JobRun.Status.RUNNING, lease_until__lt=now)
+        ).count()
+        count += unsent["count"]
+        if unsent["oldest"] is not None and (oldest is None or unsent["oldest"] < oldest):
+            oldest = unsent["oldest"]
     age = (now - oldest).total_seconds() if oldest else 0.0
-    return Backlog(unsent=unsent["count"], oldest_unsent_age_seconds=round(age, 3), overdue=overdue)
+    return Backlog(unsent=count, oldest_unsent_age_seconds=round(age, 3), overdue=overdue)
 
 
 class Relay:

@@ -24,6 +24,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import FileField, Model, Q
 from media_service import contract
 
+from app.platform import tenancy
 from app.platform.caching import invalidate
 from app.platform.seams import seam
 
@@ -47,6 +48,8 @@ def file_request(
     model_field = instance._meta.get_field(field)
     assert isinstance(model_field, FileField), f"{field} is not a file field"
     subject = {"model": instance._meta.label_lower, "pk": instance.pk, "field": field, "topics": topics}
+    if (team_id := tenancy.current_team_id()) is not None:
+        subject["team"] = team_id  # the result is applied for that team (tier4: on its shard)
     key = model_field.generate_filename(instance, filename)
     return contract.request(kind=kind, subject=subject, output={"store": store, "key": key}, **work)
 
@@ -77,7 +80,9 @@ def apply(result: dict[str, Any]) -> bool:
         )
         return False
     empty = Q(**{field.name: ""}) | Q(**{f"{field.name}__isnull": True})
-    filled = model._default_manager.filter(empty, pk=subject["pk"]).update(**{field.name: result["output"]["key"]})
+    with tenancy.team(subject.get("team")):
+        rows = model._default_manager.filter(empty, pk=subject["pk"])
+        filled = rows.update(**{field.name: result["output"]["key"]})
     for topic in subject.get("topics", []):
         invalidate(topic)
     return bool(filled)

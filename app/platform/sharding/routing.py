@@ -16,6 +16,10 @@ shard. The router decides, in this order:
 
 Global models go through the control database's own router (``PrimaryReplicaRouter``): reads
 to its replica, writes to its primary, as in tier3.
+
+Some models follow the team when there is one (``SHARDING["FOLLOW_TEAM"]``): the job log, whose
+rows are the outbox, must commit in the same transaction as the order that causes them, so a
+team's jobs are written on its shard and jobs for no team on the control database.
 """
 
 from __future__ import annotations
@@ -41,6 +45,25 @@ class NoTenant(RuntimeError):
 
 def is_team_scoped(model: type) -> bool:
     return model._meta.app_label in settings.SHARDING["TEAM_SCOPED"]  # type: ignore[attr-defined]
+
+
+def follows_team(model: type) -> bool:
+    return model._meta.label in settings.SHARDING["FOLLOW_TEAM"]  # type: ignore[attr-defined]
+
+
+def team_shard_if_any(model: type, hints: dict[str, Any]) -> str | None:
+    """For a model that follows the team: the shard its row or the current team points to, if any."""
+    alias = _migrating.get() or _on_shard.get()
+    if alias:
+        return alias
+    instance = hints.get("instance")
+    if instance is not None:
+        if instance._state.db is not None:
+            return str(instance._state.db)
+        if getattr(instance, "team_id", None) is not None:
+            return directory.shard_of(instance.team_id)
+    team_id = current_team_id()
+    return directory.shard_of(team_id) if team_id is not None else None
 
 
 @contextmanager
@@ -131,11 +154,15 @@ class ShardRouter:
     def db_for_read(self, model: type, **hints: Any) -> str | None:
         if is_team_scoped(model):
             return shard_for(model, hints)
+        if follows_team(model) and (alias := team_shard_if_any(model, hints)):
+            return alias
         return _migrating.get() or self.control.db_for_read(model, **hints)
 
     def db_for_write(self, model: type, **hints: Any) -> str | None:
         if is_team_scoped(model):
             return shard_for(model, hints)
+        if follows_team(model) and (alias := team_shard_if_any(model, hints)):
+            return alias
         return _migrating.get() or self.control.db_for_write(model, **hints)
 
     def allow_relation(self, obj1: Any, obj2: Any, **hints: Any) -> bool | None:

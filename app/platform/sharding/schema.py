@@ -29,7 +29,8 @@ ID_RANGE = 10**15
 
 
 def team_scoped_models() -> list[type[Model]]:
-    return [model for model in apps.get_models() if routing.is_team_scoped(model)]
+    """The models with rows on the shards: the team-scoped ones and those that follow the team."""
+    return [model for model in apps.get_models() if routing.is_team_scoped(model) or routing.follows_team(model)]
 
 
 def crossing_foreign_keys() -> list[tuple[str, str]]:
