@@ -57,6 +57,8 @@ def main() -> None:
         print(json.dumps(profile(sys.argv[2], int(sys.argv[3]))))
     elif command == "seed-rate":
         print(json.dumps(seed_rate(int(sys.argv[2]), checked=sys.argv[3] == "checked")))
+    elif command == "move-team":
+        print(json.dumps(move_team_under_load(int(sys.argv[2]), writers=int(sys.argv[3]))))
     elif command == "index-timings":
         print(json.dumps(index_timings(users=int(sys.argv[2]))))
     else:
@@ -169,6 +171,76 @@ def seed_rate(orders: int, *, checked: bool) -> dict[str, float]:
     report = seed(size, seed=orders, checked=checked)
     seconds = time.perf_counter() - started
     return {"rows": report.total, "seconds": seconds, "rows_per_second": report.total / seconds}
+
+
+def move_team_under_load(rows: int, *, writers: int) -> dict[str, float]:
+    """Seed two teams of about ``rows`` rows each (tier4: one per shard), then move the first to the
+    other shard while ``writers`` threads publish posts for it; what was acknowledged is counted
+    against what arrived."""
+    import threading
+    import time
+
+    from django.db import connections
+
+    from app.platform.sharding import directory
+    from app.platform.sharding.moving import TeamMoving, move_team
+    from app.platform.tenancy import team
+    from app.posts.models import Post
+    from app.posts.services import post_publish
+    from app.seeding.builders import SeedSize, seed
+    from app.teams.models import Membership
+
+    # Per team: posts + comments (3 each) + orders with one item each, and a few products.
+    posts = rows // 10
+    size = SeedSize(users=200, teams=2, posts=2 * posts, comments=6 * posts, products=200, orders=3 * posts)
+    seed(size, seed=rows)
+    moving = directory.teams_on(directory.shards()[0])[0]
+    owner = Membership.objects.filter(team_id=moving, role=Membership.Role.OWNER).select_related("user", "team").get()
+    target = directory.shards()[1]
+    acknowledged: list[str] = []
+    refused = [0]
+    stop = threading.Event()
+
+    def write(worker: int) -> None:
+        number = 0
+        try:
+            while not stop.is_set():
+                title = f"during the move {worker}-{number}"
+                try:
+                    post_publish(author=owner.user, team=owner.team, title=title, body="written while moving")
+                except TeamMoving:
+                    refused[0] += 1
+                    time.sleep(0.05)
+                    continue
+                acknowledged.append(title)
+                number += 1
+        finally:
+            for connection in connections.all():
+                connection.close()
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1)
+    report = move_team(moving, target, say=lambda line: None)
+    time.sleep(1)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    with team(moving):
+        arrived = list(Post.objects.filter(body="written while moving").values_list("title", flat=True))
+    return {
+        "rows": report.rows,
+        "seconds": report.seconds,
+        "switched_after": report.switched_after,
+        "rows_per_second": report.rows_per_second,
+        "passes": len(report.passes),
+        "pause_ms": report.pause_seconds * 1000,
+        "acknowledged": len(acknowledged),
+        "refused": refused[0],
+        "lost": len(set(acknowledged) - set(arrived)),
+        "duplicated": len(arrived) - len(set(arrived)),
+    }
 
 
 def restock(product_id: int) -> int:

@@ -21,8 +21,8 @@ DOCKERFILE = (ROOT / "docker" / "Dockerfile").read_text()
 DOCKERFILES = sorted((ROOT / "docker").rglob("Dockerfile"))
 pytestmark = pytest.mark.tier_independent
 
-#: The tiers that run as a whole (a tier under construction gets its profile when it serves).
-TIERS = tiers.built()
+#: The tiers that run in containers (app.runner.tiers.NOT_IN_CONTAINERS says which do not yet).
+TIERS = tiers.in_containers()
 #: Profiles that are not a tier: Grafana beside the runner's Prometheus (tests/test_dashboards.py).
 OTHER_PROFILES = {"dashboards"}
 #: Files compose mounts from var/ that a make target makes first (the README says which).

@@ -15,6 +15,8 @@ from contextvars import ContextVar
 
 from django.db import router, transaction
 
+from app.platform.seams import seam
+
 _team_id: ContextVar[int | None] = ContextVar("milestones_team_id", default=None)
 
 
@@ -40,6 +42,7 @@ def team_transaction(team_id: int, model: type) -> Iterator[str]:
     with team(team_id):
         alias = router.db_for_write(model)
         with transaction.atomic(using=alias):
+            seam("TEAM_PLACEMENT").writing(team_id, alias)
             yield alias
 
 
@@ -50,3 +53,6 @@ class OneDatabase:
         """Record where new teams' rows will live (written in bulk, by the seeder); answer database
         alias → the teams whose rows it holds."""
         return {using: list(team_ids)}
+
+    def writing(self, team_id: int, alias: str) -> None:
+        """At the start of a team's write transaction: nothing to check with one database."""

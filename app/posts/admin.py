@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from app.platform.sharding.admin import TeamRowsAdmin
 from app.posts.models import Comment, Post
 
 
 @admin.register(Post)
-class PostAdmin(admin.ModelAdmin):
+class PostAdmin(TeamRowsAdmin):
     list_display = ("title", "team", "author", "created_at")
     list_select_related = ("team", "author")
     raw_id_fields = ("team", "author")
@@ -12,7 +13,7 @@ class PostAdmin(admin.ModelAdmin):
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
+class CommentAdmin(TeamRowsAdmin):
     list_display = ("post", "author", "created_at")
     list_select_related = ("post", "author")
     raw_id_fields = ("post", "author")

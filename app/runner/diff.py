@@ -44,6 +44,8 @@ GROUPS: tuple[tuple[str, str], ...] = (
 SETTING_GROUPS: tuple[tuple[str, str], ...] = (
     ("DATABASES", "database"),
     ("MIGRATION_DATABASE", "database"),
+    ("SHARDING", "database"),
+    ("TEAM_PLACEMENT", "database"),
     ("DB_HEALTH_CHECK_", "database"),
     ("JOBS_BACKEND", "jobs"),
     ("JOBS_", "jobs"),

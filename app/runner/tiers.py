@@ -10,27 +10,25 @@ SETTINGS = Path(__file__).resolve().parents[2] / "config" / "settings"
 #: Tiers the roadmap names that have no settings module yet (README, "The tiers").
 PLANNED: dict[str, str] = {}
 
-#: Tiers whose settings module exists and whose own tests (tests/tierN) run in `make test`, but
-#: which `make up` does not start yet: what they lack before they serve every page.
-UNDER_CONSTRUCTION = {
-    "tier4": (
-        "its shards, router, directory and guard run and are tested (tests/tier4), but the pages that "
-        "list every team's rows (the feed, the shop, a user's orders) do not fan out across the shards yet"
-    ),
+#: Tiers that run with `make up` but have no compose profile and Kubernetes overlay yet.
+NOT_IN_CONTAINERS = {
+    "tier4": "tier4 runs as processes only (`make up TIER=tier4`): its compose profile and Kubernetes overlay, "
+    "with a container per shard, are not written yet",
 }
 
 
 def built() -> list[str]:
-    """The tiers with a settings module that run as a whole, in order."""
-    return sorted(path.stem for path in SETTINGS.glob("tier*.py") if path.stem not in UNDER_CONSTRUCTION)
+    """The tiers with a settings module, in order."""
+    return sorted(path.stem for path in SETTINGS.glob("tier*.py"))
+
+
+def in_containers() -> list[str]:
+    """The tiers that also run in containers (a compose profile and a Kubernetes overlay each)."""
+    return [tier for tier in built() if tier not in NOT_IN_CONTAINERS]
 
 
 def unknown(tier: str) -> str:
     """What to tell someone who asked for a tier that does not run (yet)."""
-    if tier in UNDER_CONSTRUCTION:
-        return (
-            f"{tier} is under construction: {UNDER_CONSTRUCTION[tier]}. The tiers that run today: {', '.join(built())}."
-        )
     if tier in PLANNED and tier not in built():
         return f"{tier} is planned, not built yet: {PLANNED[tier]}. The tiers that run today: {', '.join(built())}."
     return f"There is no tier called {tier!r}; the tiers are {', '.join(built())}."

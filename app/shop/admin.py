@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from app.platform.sharding.admin import TeamRowsAdmin
 from app.shop.models import Order, OrderItem, Product
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(TeamRowsAdmin):
     list_display = ("name", "team", "price", "stock")
     list_select_related = ("team",)
     raw_id_fields = ("team",)
@@ -18,7 +19,7 @@ class OrderItemInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(TeamRowsAdmin):
     list_display = ("id", "user", "team", "total", "status", "created_at")
     list_select_related = ("user", "team")
     raw_id_fields = ("user", "team")
@@ -26,7 +27,7 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(OrderItem)
-class OrderItemAdmin(admin.ModelAdmin):
+class OrderItemAdmin(TeamRowsAdmin):
     list_display = ("order", "product", "quantity", "unit_price")
     list_select_related = ("order", "product")
     raw_id_fields = ("order", "product")

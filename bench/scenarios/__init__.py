@@ -7,6 +7,7 @@ from bench.scenarios import (
     feed_queries,
     floor,
     index,
+    move_team,
     page_views,
     pooling,
     priorities,
@@ -32,4 +33,5 @@ SCENARIOS = {
     "stampede": stampede.run,
     "scale-out": scale_out.run,
     "rate-limit": rate_limit.run,
+    "move-team": move_team.run,
 }

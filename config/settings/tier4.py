@@ -36,9 +36,8 @@ from config.settings.tier3 import (
 
 TIER = "tier4"
 
-SHARDS = ["shard1", "shard2"]
 SHARDING: dict[str, Any] = {
-    "SHARDS": SHARDS,
+    "SHARDS": ["shard1", "shard2"],
     "CONTROL": "default",
     # Apps whose every row belongs to one team, so lives on that team's shard.
     "TEAM_SCOPED": ["posts", "shop"],
@@ -52,17 +51,22 @@ SHARDING: dict[str, Any] = {
     "DIRECTORY_CACHE_SECONDS": 5,
 }
 
-_GUARDED = "app.platform.sharding.backend"
-DATABASES = {alias: {**settings, "ENGINE": _GUARDED} for alias, settings in DATABASES.items()}
-for _number, _alias in enumerate(SHARDS, start=1):
-    _server, _pooler = env.shard_ports(_number)
-    _shard = {**DATABASES["direct"], "PORT": _pooler, "SHARD": _alias, "DISABLE_SERVER_SIDE_CURSORS": True}
-    _shard["TEST"] = {"NAME": "test_milestones"}
-    DATABASES[_alias] = _shard
-    # Straight to the shard's PostgreSQL, for migrations and moving teams (as tier2's "direct").
-    DATABASES[f"{_alias}-direct"] = {**_shard, "PORT": _server, "TEST": {"MIRROR": _alias}}
+# Every database behind the guard (app.platform.sharding.backend); each shard through its own
+# PgBouncer, and straight to its PostgreSQL for migrations and moving teams (as tier2's "direct").
+DATABASES = {alias: {**database, "ENGINE": "app.platform.sharding.backend"} for alias, database in DATABASES.items()}
+for number, alias in enumerate(SHARDING["SHARDS"], start=1):
+    server, pooler = env.shard_ports(number)
+    DATABASES[alias] = {
+        **DATABASES["direct"],
+        "PORT": pooler,
+        "SHARD": alias,
+        "DISABLE_SERVER_SIDE_CURSORS": True,
+        "TEST": {"NAME": "test_milestones"},
+    }
+    DATABASES[f"{alias}-direct"] = {**DATABASES[alias], "PORT": server, "TEST": {"MIRROR": alias}}
+del number, alias, server, pooler
 # `migrate` (the runner, `make up`) runs on the control database, then on each shard.
-MIGRATION_DATABASES = [MIGRATION_DATABASE, *(f"{alias}-direct" for alias in SHARDS)]
+MIGRATION_DATABASES = [MIGRATION_DATABASE, *(f"{alias}-direct" for alias in SHARDING["SHARDS"])]
 
 DATABASE_ROUTERS = ["app.platform.sharding.routing.ShardRouter"]
 # A team-scoped row's global relations (a post's author and team) are read from the control
@@ -71,7 +75,7 @@ LOADING_STRATEGY = "app.platform.sharding.loading.ShardedLoading"
 TEAM_PLACEMENT = "app.platform.sharding.directory.ShardPlacement"
 # A team's jobs are written down on its shard, in the transaction of the change that causes them;
 # the relay sends what was not sent from the control database and from every shard.
-JOBS_OUTBOX = {**JOBS_OUTBOX, "DATABASES": ["default", *SHARDS]}
+JOBS_OUTBOX = {**JOBS_OUTBOX, "DATABASES": ["default", *SHARDING["SHARDS"]]}
 INSTALLED_APPS = [*INSTALLED_APPS, "app.platform.sharding"]  # last: its post-migrate step ends every migrate
 MIDDLEWARE = [*MIDDLEWARE, "app.platform.sharding.middleware.TenantMiddleware"]
 

@@ -179,6 +179,6 @@ def test_it_runs_before_the_virtualenv_with_the_standard_library_alone():
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
 
-def test_a_tier_under_construction_is_named_as_such(capsys):
-    assert system_packages.main(["up", "tier4"]) == 2
-    assert "tier4 is under construction: its shards" in capsys.readouterr().err
+def test_an_unknown_tier_is_named_with_the_tiers_that_exist(capsys):
+    assert system_packages.main(["up", "tier9"]) == 2
+    assert "There is no tier called 'tier9'; the tiers are tier0, tier1, tier2, tier3, tier4" in capsys.readouterr().err

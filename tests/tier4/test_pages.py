@@ -169,3 +169,20 @@ def test_a_shard_that_is_down_answers_503_for_its_teams_pages_and_others_are_ser
     finally:
         down.start(tier_services.ctx)
         answering(down.name)
+
+
+def test_staff_read_one_shard_at_a_time_in_the_admin(client):
+    a, b = two_teams()
+    PostFactory(team=a, title="On the first shard")
+    on_second = PostFactory(team=b, title="On the second shard")
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    first = client.get("/admin/posts/post/").content.decode()
+    assert "On the first shard" in first
+    assert "On the second shard" not in first
+    second = client.get(f"/admin/posts/post/?shard={directory.shard_of(b.pk)}").content.decode()
+    assert "On the second shard" in second
+    assert "On the first shard" not in second
+    page = client.get(f"/admin/posts/post/{on_second.pk}/change/")
+    assert page.status_code == 200
+    assert "On the second shard" in page.content.decode()
+    assert client.get("/admin/posts/post/?shard=nowhere").status_code == 404

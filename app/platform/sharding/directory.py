@@ -32,13 +32,18 @@ def control() -> str:
     return str(settings.SHARDING["CONTROL"])
 
 
+def cache_seconds() -> float:
+    """How long a process may keep sending a team's queries to a shard it looked up."""
+    return float(settings.SHARDING["DIRECTORY_CACHE_SECONDS"])
+
+
 def shard_of(team_id: int) -> str:
     """The shard holding ``team_id``'s rows (``NotFound`` for a team with no placement)."""
     from app.platform.sharding.models import Placement
 
     now = time.monotonic()
     hit = _cache.get(team_id)
-    if hit is not None and now - hit[0] < float(settings.SHARDING["DIRECTORY_CACHE_SECONDS"]):
+    if hit is not None and now - hit[0] < cache_seconds():
         return hit[1]
     shard = Placement.objects.using(control()).filter(team_id=team_id).values_list("shard", flat=True).first()
     if shard is None:
@@ -89,6 +94,12 @@ class ShardPlacement:
             Placement(team_id=team_id, shard=alias) for alias, ids in homes.items() for team_id in ids
         )
         return {alias: ids for alias, ids in homes.items() if ids}
+
+    def writing(self, team_id: int, alias: str) -> None:
+        """At the start of a team's write transaction on its shard: pause it while the team moves."""
+        from app.platform.sharding.moving import check_writable
+
+        check_writable(team_id, alias)
 
 
 def teams_on(shard: str) -> list[int]:

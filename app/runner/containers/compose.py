@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from app.runner import processes, tls
+from app.runner import processes, tiers, tls
 from app.runner.containers.podman import Image, Podman
 from app.runner.processes import RunnerError
 from app.runner.units.loadbalancer import AdminSocket
@@ -54,7 +54,7 @@ class ComposeStack:
             name: service for name, service in self.file["services"].items() if tier in service.get("profiles", [])
         }
         if not self.services:
-            raise RunnerError(f"docker-compose.yml has no profile {tier!r}")
+            raise RunnerError(tiers.NOT_IN_CONTAINERS.get(tier, f"docker-compose.yml has no profile {tier!r}"))
 
     # What the profile holds ----------------------------------------------------------------
 
