@@ -186,3 +186,35 @@ def test_staff_read_one_shard_at_a_time_in_the_admin(client):
     assert page.status_code == 200
     assert "On the second shard" in page.content.decode()
     assert client.get("/admin/posts/post/?shard=nowhere").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_on_a_shard_invalidates_cached_pages_when_the_shard_commits():
+    """Not before: a visitor who asks between the invalidation and the commit would have the old
+    page stored under the new version, and see it until the TTL."""
+    import threading
+
+    from django.test import Client
+
+    from app.platform.caching import invalidate
+    from app.platform.tenancy import team_transaction
+
+    _, b = two_teams()
+    post = PostFactory(team=b, title="Cached far away")
+    visitor = Client()
+    assert "First!" not in visitor.get(f"/posts/{post.pk}/").content.decode()  # now in the shared cache
+
+    def visit_meanwhile() -> None:
+        try:
+            visitor.get(f"/posts/{post.pk}/")
+        finally:
+            for connection in connections.all():
+                connection.close()
+
+    with team_transaction(b.pk, Comment):
+        Comment.objects.create(post=post, author=UserFactory(), body="First!")
+        invalidate(f"post:{post.pk}")
+        meanwhile = threading.Thread(target=visit_meanwhile)
+        meanwhile.start()
+        meanwhile.join()
+    assert "First!" in visitor.get(f"/posts/{post.pk}/").content.decode()

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.db import transaction
+from django.db import connections, transaction
 
 from app.platform.seams import seam
 
@@ -53,10 +53,17 @@ def shared_page(
 
 
 def invalidate(*topics: str, using: str | None = None) -> None:
-    """Entries depending on ``topics`` are stale once the current transaction commits (at once outside one)."""
+    """Entries depending on ``topics`` are stale once the current transaction commits (at once
+    outside one). Without ``using``, the transactions open on any database count: a write may run
+    on a database other than the default one (tier4: its team's shard)."""
     cache: Any = seam("APP_CACHE")
-    if topics and cache.invalidates:
-        transaction.on_commit(lambda: cache.invalidate(topics), using=using)
+    if not topics or not cache.invalidates:
+        return
+    aliases = [using] if using else [c.alias for c in connections.all(initialized_only=True) if c.in_atomic_block]
+    if not aliases:
+        cache.invalidate(topics)
+    for alias in aliases:
+        transaction.on_commit(lambda: cache.invalidate(topics), using=alias)
 
 
 class NoCache:
