@@ -96,6 +96,23 @@ def test_each_request_writes_one_json_line_saying_what_it_cost(request_log):
     assert computed["timestamp"].endswith("Z")
 
 
+def test_an_exception_is_data_and_a_value_json_cannot_hold_is_its_repr(request_log):
+    logger = logging.getLogger("milestones.request")
+    with request_id.bound("job-0001"):
+        try:
+            raise ValueError("no such order")
+        except ValueError:
+            logger.exception("failed", extra={"order": object(), "big": 2**70, "when": None})
+    [line] = request_lines(request_log)
+    assert (line["event"], line["level"], line["request_id"]) == ("failed", "error", "job-0001")
+    assert line["exception"][0]["exc_type"] == "ValueError"
+    assert line["exception"][0]["exc_value"] == "no such order"
+    assert line["order"].startswith("<object object at")
+    assert line["big"] == 2**70
+    assert line["when"] is None
+    assert "exc_info" not in line
+
+
 def test_a_client_cannot_choose_its_request_id(request_log):
     client = Client()
     # Only the load balancer's header counts; from anyone else, and when malformed, the app makes one.
