@@ -177,18 +177,15 @@ def move_team_under_load(rows: int, *, writers: int) -> dict[str, float]:
     """Seed two teams of about ``rows`` rows each (tier4: one per shard), then move the first to the
     other shard while ``writers`` threads publish posts for it; what was acknowledged is counted
     against what arrived."""
-    import threading
     import time
 
-    from django.db import connections
-
     from app.platform.sharding import directory
-    from app.platform.sharding.moving import TeamMoving, move_team
+    from app.platform.sharding.moving import move_team
     from app.platform.tenancy import team
     from app.posts.models import Post
-    from app.posts.services import post_publish
     from app.seeding.builders import SeedSize, seed
     from app.teams.models import Membership
+    from bench.team_writers import PostWriters
 
     # Per team: posts + comments (3 each) + orders with one item each, and a few products.
     posts = rows // 10
@@ -197,36 +194,11 @@ def move_team_under_load(rows: int, *, writers: int) -> dict[str, float]:
     moving = directory.teams_on(directory.shards()[0])[0]
     owner = Membership.objects.filter(team_id=moving, role=Membership.Role.OWNER).select_related("user", "team").get()
     target = directory.shards()[1]
-    acknowledged: list[str] = []
-    refused = [0]
-    stop = threading.Event()
-
-    def write(worker: int) -> None:
-        number = 0
-        try:
-            while not stop.is_set():
-                title = f"during the move {worker}-{number}"
-                try:
-                    post_publish(author=owner.user, team=owner.team, title=title, body="written while moving")
-                except TeamMoving:
-                    refused[0] += 1
-                    time.sleep(0.05)
-                    continue
-                acknowledged.append(title)
-                number += 1
-        finally:
-            for connection in connections.all():
-                connection.close()
-
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(writers)]
-    for thread in threads:
-        thread.start()
-    time.sleep(1)
-    report = move_team(moving, target, say=lambda line: None)
-    time.sleep(1)
-    stop.set()
-    for thread in threads:
-        thread.join()
+    with PostWriters(owner.user, owner.team, writers, body="written while moving") as load:
+        time.sleep(1)
+        report = move_team(moving, target, say=lambda line: None)
+        time.sleep(1)
+    acknowledged, refused = load.acknowledged, load.refused
     with team(moving):
         arrived = list(Post.objects.filter(body="written while moving").values_list("title", flat=True))
     return {
@@ -237,7 +209,7 @@ def move_team_under_load(rows: int, *, writers: int) -> dict[str, float]:
         "passes": len(report.passes),
         "pause_ms": report.pause_seconds * 1000,
         "acknowledged": len(acknowledged),
-        "refused": refused[0],
+        "refused": refused,
         "lost": len(set(acknowledged) - set(arrived)),
         "duplicated": len(arrived) - len(set(arrived)),
     }

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 
-from app.platform.db.loading import Relations, load, load_rows
+from app.platform.db.loading import Relations, load, teams_rows_page
 from app.platform.errors import NotFound
-from app.platform.http.pages import Page, paginate
-from app.platform.tenancy import team as for_team
+from app.platform.http.pages import Page
 from app.posts.models import Comment, Post
 from app.teams.models import Team
 
@@ -24,12 +23,8 @@ DETAIL = Relations(
 def feed_page(*, page: int = 1, page_size: int = 20, team: Team | None = None) -> Page[Post]:
     """Newest posts first, with author, team and comment count (``Post.comment_count``): every
     team's (gathered from every shard in tier4), or one team's."""
-    if team is None:
-        posts = load_rows(Post.objects.order_by("-created_at", "-id"), FEED, every_team=True)
-        return paginate(posts, page=page, page_size=page_size)
-    with for_team(team.pk):
-        posts = load_rows(Post.objects.filter(team=team).order_by("-created_at", "-id"), FEED)
-        return paginate(posts, page=page, page_size=page_size)
+    newest = Post.objects.order_by("-created_at", "-id")
+    return teams_rows_page(newest, FEED, team_id=team.pk if team else None, page=page, page_size=page_size)
 
 
 def post_detail(*, post_id: int) -> Post:

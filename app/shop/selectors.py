@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from app.accounts.models import User
 from app.platform.caching import cached
-from app.platform.db.loading import Relations, load, load_rows
+from app.platform.db.loading import Relations, load, teams_rows_page
 from app.platform.errors import NotFound
 from app.platform.http.pages import Page, paginate
 from app.platform.tenancy import team as for_team
@@ -38,12 +38,8 @@ def _money(value: Decimal | float | None) -> Decimal:
 
 def product_list(*, page: int = 1, page_size: int = 20, team: Team | None = None) -> Page[Product]:
     """Products by name: every team's (gathered from every shard in tier4), or one team's."""
-    if team is None:
-        products = load_rows(Product.objects.order_by("name", "id"), CATALOGUE, every_team=True)
-        return paginate(products, page=page, page_size=page_size)
-    with for_team(team.pk):
-        products = load_rows(Product.objects.filter(team=team).order_by("name", "id"), CATALOGUE)
-        return paginate(products, page=page, page_size=page_size)
+    by_name = Product.objects.order_by("name", "id")
+    return teams_rows_page(by_name, CATALOGUE, team_id=team.pk if team else None, page=page, page_size=page_size)
 
 
 def product_get(*, team_slug: str, slug: str) -> Product:

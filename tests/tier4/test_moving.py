@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
 from django.core.management import call_command
-from django.db import connections
 
-from app.platform.db.routing import primary
 from app.platform.sharding import directory
-from app.platform.sharding.moving import TeamMoving, move_team
+from app.platform.sharding.moving import move_team
 from app.platform.sharding.routing import on_shard
 from app.platform.tenancy import team
 from app.posts.models import Comment, Post
-from app.posts.services import post_publish
 from app.shop.models import Order, OrderItem, Product
+from bench.team_writers import PostWriters
 from tests.factories import CommentFactory, OrderFactory, PostFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
@@ -50,38 +47,11 @@ def test_a_team_moves_under_concurrent_writes_and_loses_nothing(client):
     PostFactory(team=staying, title="Not moving")
     before = counts(source, moving.pk)
 
-    acknowledged: list[str] = []
-    refused = 0
-    stop = threading.Event()
-
-    def write(worker: int) -> None:
-        nonlocal refused
-        number = 0
-        try:
-            while not stop.is_set():
-                title = f"written by {worker} #{number}"
-                try:
-                    with primary():  # the membership check reads what the test has just written
-                        post_publish(author=owner, team=moving, title=title, body="during the move")
-                except TeamMoving:
-                    refused += 1
-                    time.sleep(0.05)
-                    continue
-                acknowledged.append(title)
-                number += 1
-        finally:
-            for connection in connections.all():
-                connection.close()
-
-    writers = [threading.Thread(target=write, args=(n,)) for n in range(3)]
-    for thread in writers:
-        thread.start()
-    time.sleep(0.5)
-    report = move_team(moving.pk, target, say=lambda line: None)
-    time.sleep(0.5)
-    stop.set()
-    for thread in writers:
-        thread.join()
+    with PostWriters(owner, moving, 3, body="during the move") as writers:
+        time.sleep(0.5)
+        report = move_team(moving.pk, target, say=lambda line: None)
+        time.sleep(0.5)
+    acknowledged = writers.acknowledged
 
     assert directory.shard_of(moving.pk) == target
     after = counts(target, moving.pk)

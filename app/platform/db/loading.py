@@ -178,3 +178,16 @@ def load_rows(queryset: QuerySet, relations: Relations, *, every_team: bool = Fa
     (a ``Window`` either way: slice it, or ask for its ``first()``)."""
     strategy: LoadingStrategy = seam("LOADING_STRATEGY")
     return strategy.rows(queryset, relations, every_team=every_team)
+
+
+def teams_rows_page(queryset: QuerySet, relations: Relations, *, team_id: int | None, page: int, page_size: int) -> Any:
+    """A page of ``queryset`` for a list page: every team's rows (tier4: gathered from every
+    shard) when ``team_id`` is ``None``, else that team's alone, read where the team's rows live."""
+    from app.platform import tenancy
+    from app.platform.http.pages import paginate
+
+    if team_id is None:
+        return paginate(load_rows(queryset, relations, every_team=True), page=page, page_size=page_size)
+    with tenancy.team(team_id):
+        rows = load_rows(queryset.filter(team_id=team_id), relations)
+        return paginate(rows, page=page, page_size=page_size)
