@@ -128,10 +128,3 @@ def test_load_is_only_ever_sent_to_this_machine():
 
     with pytest.raises(ValueError, match="only load this machine"):
         wrk.run("http://192.0.2.1/", seconds=1)
-
-
-def test_a_team_moved_under_writes_loses_and_repeats_none(results: Path):
-    moved = json.loads((results / "move-team.json").read_text())["figures"]
-    assert moved["acknowledged"] > 0
-    assert (moved["lost"], moved["duplicated"]) == (0, 0)
-    assert moved["rows"] > 0
