@@ -59,6 +59,10 @@ def main() -> None:
         print(json.dumps(seed_rate(int(sys.argv[2]), checked=sys.argv[3] == "checked")))
     elif command == "move-team":
         print(json.dumps(move_team_under_load(int(sys.argv[2]), writers=int(sys.argv[3]))))
+    elif command == "l1":
+        from bench.l1_reads import hot_key_latency
+
+        print(json.dumps(hot_key_latency(int(sys.argv[2]))))
     elif command == "index-timings":
         print(json.dumps(index_timings(users=int(sys.argv[2]))))
     else:

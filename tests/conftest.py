@@ -168,15 +168,8 @@ def _empty_caches(request):
         return
     request.getfixturevalue("tier_services")
     forget_shared_cache()
-    from app.platform.caching.shared import SharedCache
     from app.platform.http import ratelimit
-    from app.platform.seams import seam
 
-    app_cache = seam("APP_CACHE")
-    if isinstance(app_cache, SharedCache):
-        # An earlier test's outage, invalidations and counts, forgotten.
-        app_cache._down_until, app_cache._lookups, app_cache._lookups_sent_at = 0.0, 0, 0.0
-        app_cache._unsent.clear()
     ratelimit._limiter._down_until = 0.0
 
 

@@ -27,6 +27,13 @@ def shared_cache_aliases() -> list[str]:
 
 
 def forget_shared_cache() -> None:
-    """Empty the application cache and the rate limits' counters (nothing to do below tier3)."""
+    """Empty the application cache and the rate limits' counters (nothing to do below tier3),
+    and what this process holds of them: an outage it waits out, unsent invalidations, its L1."""
+    from app.platform.caching.shared import SharedCache
+    from app.platform.seams import seam
+
     for alias in shared_cache_aliases():
         caches[alias].clear()
+    app_cache = seam("APP_CACHE")
+    if isinstance(app_cache, SharedCache):
+        app_cache.forget_here()

@@ -7,6 +7,7 @@ from bench.scenarios import (
     feed_queries,
     floor,
     index,
+    l1,
     move_team,
     page_views,
     pooling,
@@ -34,4 +35,5 @@ SCENARIOS = {
     "scale-out": scale_out.run,
     "rate-limit": rate_limit.run,
     "move-team": move_team.run,
+    "l1": l1.run,
 }

@@ -14,7 +14,9 @@ What this milestone turns on, on top of tier3:
 * ids unique across shards: shard N hands out ids from N × 10**15, so a row keeps its id when
   its team moves;
 * a guard on every connection against queries that join across the split, and a shard that
-  does not answer turned into a 503 for its own teams only.
+  does not answer turned into a 503 for its own teams only;
+* layered caches: each process keeps the hottest entries of the application cache for a few
+  seconds (L1) in front of tier3's Redis cache (L2), told of every invalidation by pub/sub.
 
 Needs running: as tier3 plus, for each shard, a PostgreSQL cluster and its PgBouncer.
 """
@@ -26,6 +28,7 @@ from typing import Any
 from config import env
 from config.settings.tier3 import *  # noqa: F403
 from config.settings.tier3 import (
+    APP_CACHE_OPTIONS,
     DATABASES,
     INSTALLED_APPS,
     JOBS_OUTBOX,
@@ -84,3 +87,12 @@ RUNNER_SERVICES = [
     "shards",
     *RUNNER_SERVICES[RUNNER_SERVICES.index("pgbouncer-replica") + 1 :],
 ]
+
+APP_CACHE = "app.platform.caching.layered.LayeredCache"
+APP_CACHE_OPTIONS = {
+    **APP_CACHE_OPTIONS,
+    # How long a process answers from its own copy at most: the bound on a missed announcement.
+    "L1_SECONDS": env.number("APP_CACHE_L1_SECONDS", 5),
+    # Per process, counted as the entries are stored in Redis; the least recently used go first.
+    "L1_MAX_BYTES": int(env.number("APP_CACHE_L1_MAX_BYTES", 32 * 2**20)),
+}

@@ -40,6 +40,7 @@ import logging
 import pickle
 import secrets
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from email.utils import formatdate
@@ -90,6 +91,9 @@ class Lookup:
     found: bool = False
     fresh: bool = False
     value: Any = None
+    #: When the entry stops being fresh (``time.time()``), and its size as stored, in bytes.
+    fresh_until: float = 0.0
+    size: int = 0
 
 
 @dataclass(frozen=True)
@@ -120,7 +124,8 @@ class SharedCache:
         self.backoff = float(options["BACKOFF_SECONDS"])
         self.protect = bool(options["STAMPEDE_PROTECTION"])
         self._down_until = 0.0
-        self._lookups, self._lookups_sent_at = 0, 0.0
+        self._pending_counts: Counter[str] = Counter()
+        self._counts_sent_at = 0.0
         self._unsent: set[str] = set()
         self._redis: Any = None
         self._routes: dict[str, tuple[tuple[str, ...], Callable[[HttpRequest], None] | None]] = {}
@@ -255,6 +260,13 @@ class SharedCache:
     def reset_stats(self) -> None:
         self._client().delete(self._stats_key())
 
+    def forget_here(self) -> None:
+        """Forget what this process holds of the cache's state: an outage it is waiting out,
+        invalidations it has still to send, counts it has still to add (tests, after a flush)."""
+        self._down_until = 0.0
+        self._unsent.clear()
+        self._pending_counts, self._counts_sent_at = Counter(), 0.0
+
     # Cache-aside, with the stampede kept to one recompute.
 
     def _through(
@@ -344,16 +356,23 @@ class SharedCache:
         stamp, fresh_until, value = pickle.loads(raw)  # noqa: S301 — written by this class, in our own Redis
         if tuple(stamp) != versions:
             return Lookup(versions)  # a topic changed since: stale, and not to be shown
-        return Lookup(versions, found=True, fresh=time.time() < fresh_until, value=value)
+        return Lookup(
+            versions, found=True, fresh=time.time() < fresh_until, value=value, fresh_until=fresh_until, size=len(raw)
+        )
 
-    def _count_lookup(self, client: Any) -> None:
-        """Lookups are counted here and added to the shared counter at most once a second: a
-        counter update per request would cost Redis as much as the lookup itself."""
-        self._lookups += 1
+    def _count_lookup(self, client: Any, *also: str) -> None:
+        """Lookups (and ``also`` counters) are counted here and added to the shared counters at
+        most once a second: a counter update per request would cost Redis as much as the lookup."""
+        self._pending_counts["lookups"] += 1
+        for name in also:
+            self._pending_counts[name] += 1
         now = time.monotonic()
-        if now - self._lookups_sent_at >= LOOKUP_COUNT_SECONDS:
-            pending, self._lookups, self._lookups_sent_at = self._lookups, 0, now
-            client.hincrby(self._stats_key(), "lookups", pending)
+        if now - self._counts_sent_at >= LOOKUP_COUNT_SECONDS:
+            pending, self._pending_counts, self._counts_sent_at = self._pending_counts, Counter(), now
+            pipe = client.pipeline(transaction=False)
+            for name, count in pending.items():
+                pipe.hincrby(self._stats_key(), name, count)
+            pipe.execute()
 
     def _store(self, key: str, versions: tuple[int, ...], value: Any) -> None:
         payload = pickle.dumps((versions, time.time() + self.fresh, value), protocol=pickle.HIGHEST_PROTOCOL)

@@ -39,6 +39,16 @@ CACHE_LOOKUPS = Counter(
     "Application-cache lookups (app.platform.caching): served fresh from the cache (hit) or not (miss).",
     ["result"],
 )
+CACHE_L1_LOOKUPS = Counter(
+    "milestones_cache_l1_lookups",
+    "Lookups in a process's own copy of the hottest entries (tier4's L1): answered there (hit) or not (miss).",
+    ["result"],
+)
+CACHE_L1_BYTES = Gauge(
+    "milestones_cache_l1_bytes",
+    "Bytes of entries (as stored in Redis) each process holds in its L1, summed over the live processes.",
+    multiprocess_mode="livesum",
+)
 JOBS = Counter("milestones_jobs", "Job attempts finished, by job and outcome.", ["job", "outcome"])
 JOB_SECONDS = Histogram(
     "milestones_job_duration_seconds",
