@@ -22,6 +22,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("ops/queues", web_views.queue_status, name="queue_status"),
     path("ops/replica", web_views.replica_status, name="replica_status"),
+    path("ops/shards", web_views.shard_status, name="shard_status"),
     path("ops/doctor", web_views.doctor, name="doctor"),
     path("", include("app.shop.urls")),
     path("", include("app.posts.urls")),

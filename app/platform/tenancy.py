@@ -35,6 +35,12 @@ def team(team_id: int | None) -> Iterator[None]:
         _team_id.reset(token)
 
 
+def switch_team(team_id: int) -> None:
+    """Run the rest of the enclosing ``team(…)`` block for ``team_id``: for a request, whose team
+    is known only once its URL is resolved, inside the block the middleware opened for it."""
+    _team_id.set(team_id)
+
+
 @contextmanager
 def team_transaction(team_id: int, model: type) -> Iterator[str]:
     """Run the block for ``team_id`` in one transaction on the database that holds the team's

@@ -43,6 +43,24 @@ def replica_status(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"replicas": replica_health.report()})
 
 
+def shard_status(request: HttpRequest) -> JsonResponse:
+    """For operators: each shard's teams, rows, bytes and share of the writes, and the largest
+    teams across them (``?largest=N``, 10 by default), by explicit fan-out; a shard that is down
+    is reported as such."""
+    from django.conf import settings
+
+    if not (request.user.is_authenticated and request.user.is_staff):
+        return JsonResponse({"detail": "Staff only."}, status=403)
+    if not getattr(settings, "SHARDING", None):
+        return JsonResponse({"detail": "This tier has no shards (SHARDING is not set)."}, status=404)
+    largest = request.GET.get("largest", "10")
+    if not largest.isdigit() or not 0 <= int(largest) <= 100:
+        return JsonResponse({"detail": "largest must be a whole number from 0 to 100."}, status=400)
+    from app.platform.sharding.report import shard_report
+
+    return JsonResponse(shard_report(largest=int(largest)))
+
+
 def doctor(request: HttpRequest) -> HttpResponse:
     """For operators: the scaling doctor's report (``manage.py doctor``), as a page or, with
     ``?format=json``, as JSON."""

@@ -16,8 +16,8 @@ from django.apps import apps
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from app.platform import tenancy
 from app.platform.sharding import directory
-from app.platform.tenancy import _team_id
 
 
 def team_id_for_slug(slug: str) -> int | None:
@@ -30,11 +30,8 @@ class TenantMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = _team_id.set(None)
-        try:
+        with tenancy.team(None):
             return self.get_response(request)
-        finally:
-            _team_id.reset(token)
 
     def process_view(
         self, request: HttpRequest, view: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -45,5 +42,5 @@ class TenantMiddleware:
                 team_id = team_id_for_slug(str(kwargs[name]))
                 if team_id is not None:
                     directory.shard_of(team_id)  # a team with no shard: NotFound now, not mid-view
-                    _team_id.set(team_id)
+                    tenancy.switch_team(team_id)
                 return

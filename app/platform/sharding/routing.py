@@ -99,6 +99,12 @@ def migrating(alias: str | None) -> Iterator[None]:
         _migrating.reset(token)
 
 
+def start_migrating(alias: str | None) -> None:
+    """Route everything to ``alias`` from here on (``None``: stop): for ``migrate``'s signals,
+    which mark its start and end rather than enclose it."""
+    _migrating.set(alias)
+
+
 def migrating_now() -> str | None:
     """The database ``migrate`` is working on in this process, if it is running."""
     return _migrating.get()

@@ -97,7 +97,7 @@ def start_id_ranges(alias: str) -> None:
 
 def _before(sender: Any, using: str = "default", **kwargs: Any) -> None:
     if routing.migrating_now() != using:
-        routing._migrating.set(using)
+        routing.start_migrating(using)
 
 
 def _after(sender: Any, using: str = "default", **kwargs: Any) -> None:
@@ -107,7 +107,7 @@ def _after(sender: Any, using: str = "default", **kwargs: Any) -> None:
     with routing.migrating(using):
         drop_crossing_constraints(using)
         start_id_ranges(using)
-    routing._migrating.set(None)
+    routing.start_migrating(None)
 
 
 def connect() -> None:
