@@ -15,6 +15,7 @@ from bench.scenarios import (
     replica,
     scale_out,
     seeding,
+    shards,
     stampede,
 )
 
@@ -34,4 +35,5 @@ SCENARIOS = {
     "scale-out": scale_out.run,
     "rate-limit": rate_limit.run,
     "move-team": move_team.run,
+    "shards": shards.run,
 }

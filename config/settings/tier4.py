@@ -17,6 +17,9 @@ What this milestone turns on, on top of tier3:
   does not answer turned into a 503 for its own teams only.
 
 Needs running: as tier3 plus, for each shard, a PostgreSQL cluster and its PgBouncer.
+
+Benchmarks: ``make bench S=move-team`` (a team moved under writes) and ``S=shards`` (the same
+write mix on one shard and on two, side by side).
 """
 
 from __future__ import annotations
