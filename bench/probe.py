@@ -63,6 +63,9 @@ def main() -> None:
         from bench.l1_reads import hot_key_latency
 
         print(json.dumps(hot_key_latency(int(sys.argv[2]))))
+    elif command == "shard-writes":
+        teams, writers, rounds = (int(n) for n in sys.argv[2:5])
+        print(json.dumps(shard_writes(teams=teams, writers=writers, rounds=rounds, seconds=float(sys.argv[5]))))
     elif command == "index-timings":
         print(json.dumps(index_timings(users=int(sys.argv[2]))))
     else:
@@ -217,6 +220,113 @@ def move_team_under_load(rows: int, *, writers: int) -> dict[str, float]:
         "lost": len(set(acknowledged) - set(arrived)),
         "duplicated": len(arrived) - len(set(arrived)),
     }
+
+
+def shard_writes(*, teams: int, writers: int, rounds: int, seconds: float) -> dict[str, Any]:
+    """The same write mix (``bench.team_writers.MixedWriters``) for ``teams`` teams all on the first
+    shard ("1 shard") and for ``teams`` others dealt to both ("2 shards"), ``seconds`` each, the
+    arms alternating for ``rounds`` rounds (ABBA…, so drift on the machine hits both alike). Per
+    arm: the writes acknowledged, the write transactions and WAL bytes each shard's PostgreSQL
+    took meanwhile, and the cores each part of the stack used."""
+    import os
+    import time
+    from decimal import Decimal
+
+    from django.conf import settings
+
+    from app.accounts.models import User
+    from app.platform.sharding import directory
+    from app.platform.sharding.models import Placement
+    from app.shop.services import product_create
+    from app.teams.services import team_create
+    from bench.cpu import CpuMeter, stack_sessions
+    from bench.team_writers import MixedWriters, WriterTeam
+    from config.env import VAR_DIR
+
+    shards = directory.shards()[:2]
+    arms = {"1 shard": [shards[0]] * teams, "2 shards": [shards[n % 2] for n in range(teams)]}
+    # Enough buyers that none reaches the checkout limit (RATE_LIMITS["checkout-user"]) in a minute.
+    buyers = User.objects.bulk_create(
+        User(username=f"shards-buyer-{n}", email=f"shards-buyer-{n}@example.com") for n in range(2000)
+    )
+    mixes: dict[str, list[WriterTeam]] = {arm: [] for arm in arms}
+    for index, (arm, homes) in enumerate(arms.items()):
+        for number, home in enumerate(homes):
+            name = f"shards-{index}-{number}"
+            member = User.objects.create(username=name, email=f"{name}@example.com")
+            created = team_create(owner=member, name=name)
+            # A new team goes to the shard with the fewest teams; this one has no rows yet, so
+            # its directory entry can name the arm's shard before anything is written.
+            Placement.objects.using(directory.control()).filter(team_id=created.pk).update(shard=home)
+            directory.forget(created.pk)
+            product = product_create(actor=member, team=created, name="Bench item", price=Decimal("1.00"), stock=10**9)
+            mixes[arm].append(WriterTeam(team=created, member=member, product_id=product.pk))
+
+    def ask(alias: str, sql: str) -> tuple[Any, ...]:
+        """One row from the shard's PostgreSQL itself, not through its pooler."""
+        import psycopg
+        from psycopg.conninfo import make_conninfo
+
+        db = settings.DATABASES[f"{alias}-direct"]
+        fields = {"host": "HOST", "port": "PORT", "user": "USER", "dbname": "NAME", "password": "PASSWORD"}
+        dsn = make_conninfo(**{key: str(db[name]) for key, name in fields.items() if db.get(name)})
+        with psycopg.connect(dsn, autocommit=True) as connection:
+            row = connection.execute(sql).fetchone()
+        assert row is not None
+        return tuple(row)
+
+    def written() -> dict[str, tuple[int, int]]:
+        """Each shard's next transaction id and WAL position: read at once, unlike the counts of
+        ``pg_stat_database``, which a pooled backend reports up to seconds after going idle."""
+        sql = "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint, pg_current_wal_lsn() - '0/0'"
+        rows = {alias: ask(alias, sql) for alias in shards}
+        return {alias: (int(xid), int(wal)) for alias, (xid, wal) in rows.items()}
+
+    def part(stem: str) -> str:
+        if stem in shards:
+            return f"{stem} PostgreSQL"
+        if stem.removeprefix("pgbouncer-") in shards:
+            return f"{stem.removeprefix('pgbouncer-')} PgBouncer"
+        if stem in ("postgres", "replica", "pgbouncer", "pgbouncer-replica"):
+            return "control database"
+        return "redis" if "redis" in stem else "other services"
+
+    meter = CpuMeter(stack_sessions(VAR_DIR / "run", part), {os.getpid(): "writers (this process)"})
+    durability = dict(
+        zip(
+            ("fsync", "synchronous_commit", "wal_sync_method", "max_connections"),
+            ask(
+                shards[0],
+                "SELECT current_setting('fsync'), current_setting('synchronous_commit'), "
+                "current_setting('wal_sync_method'), current_setting('max_connections')",
+            ),
+            strict=True,
+        )
+    )
+    measured: dict[str, list[dict[str, Any]]] = {arm: [] for arm in arms}
+    for number in range(rounds):
+        for arm in arms if number % 2 == 0 else reversed(list(arms)):
+            before = written()
+            meter.start()
+            started = time.monotonic()
+            with MixedWriters(mixes[arm], writers, buyers=buyers) as load:
+                time.sleep(seconds)
+            elapsed = time.monotonic() - started
+            cores = meter.stop()
+            after = written()
+            measured[arm].append(
+                {
+                    "writes": len(load.acknowledged),
+                    "seconds": elapsed,
+                    "kinds": dict(load.kinds),
+                    "refused": load.refused,
+                    # Transactions that wrote (each was given a transaction id), and WAL bytes.
+                    "transactions": {alias: after[alias][0] - before[alias][0] for alias in shards},
+                    "wal_bytes": {alias: after[alias][1] - before[alias][1] for alias in shards},
+                    "cores": cores,
+                }
+            )
+    return {"rounds": measured, "placement": arms, "server": durability}
 
 
 def restock(product_id: int) -> int:

@@ -31,7 +31,18 @@ def tier3_results() -> Path:
 
 @pytest.mark.parametrize(
     "scenario",
-    ["floor", "feed-queries", "checkout-latency", "index", "priorities", "pooling", "replica", "page-views", "seed"],
+    [
+        "floor",
+        "feed-queries",
+        "checkout-latency",
+        "index",
+        "priorities",
+        "pooling",
+        "replica",
+        "page-views",
+        "seed",
+        "shards",
+    ],
 )
 def test_each_scenario_writes_json_with_its_ratio_and_a_chart(results: Path, scenario: str):
     data = json.loads((results / f"{scenario}.json").read_text())
@@ -94,6 +105,19 @@ def test_the_floor_covers_every_tier_and_page_views_arrive_once_in_batches(resul
     assert views["served"] <= views["stored"] <= views["served"] + views["uncounted"]
     assert views["inserts"] >= 1
     assert views["rows"] >= views["stored"]
+
+
+def test_one_shard_takes_every_write_and_two_share_them(results: Path):
+    figures = json.loads((results / "shards.json").read_text())["figures"]
+    one, two = figures["totals"]["1 shard"], figures["totals"]["2 shards"]
+    for arm in (one, two):
+        assert arm["writes"] > 0
+        assert set(arm["kinds"]) == {"post", "comment", "order"}
+    # Counted by the clusters themselves: transactions that wrote, and WAL.
+    assert one["transactions"]["shard1"] >= one["writes"]
+    assert one["transactions"]["shard2"] <= 0.02 * one["transactions"]["shard1"]  # autovacuum's, at most
+    assert all(count > 0 for count in two["transactions"].values())
+    assert sum(two["transactions"].values()) >= two["writes"]
 
 
 @pytest.mark.parametrize("scenario", TIER3_SCENARIOS)

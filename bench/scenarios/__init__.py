@@ -16,6 +16,7 @@ from bench.scenarios import (
     replica,
     scale_out,
     seeding,
+    shards,
     stampede,
 )
 
@@ -36,4 +37,5 @@ SCENARIOS = {
     "rate-limit": rate_limit.run,
     "move-team": move_team.run,
     "l1": l1.run,
+    "shards": shards.run,
 }

@@ -19,6 +19,9 @@ What this milestone turns on, on top of tier3:
   seconds (L1) in front of tier3's Redis cache (L2), told of every invalidation by pub/sub.
 
 Needs running: as tier3 plus, for each shard, a PostgreSQL cluster and its PgBouncer.
+
+Benchmarks: ``make bench S=move-team`` (a team moved under writes) and ``S=shards`` (the same
+write mix on one shard and on two, side by side).
 """
 
 from __future__ import annotations
