@@ -8,8 +8,9 @@ services, each write a transaction on the team's shard (``team_transaction``): a
 on it, an order of one item (``bench.team_writers.MixedWriters``). The arms alternate in rounds
 (ABBA…), so drift on the machine hits both alike.
 
-Measured per arm: writes acknowledged a second; what each shard's PostgreSQL committed and
-inserted meanwhile, from its own ``pg_stat_database`` (the share of the load each shard took);
+Measured per arm: writes acknowledged a second; the transactions that wrote on each shard and the
+WAL it produced meanwhile, read from the cluster itself before and after (its transaction-id
+counter and WAL position: ``pg_stat_database`` arrives seconds late from a pooled backend);
 the cores each part of the stack used (``bench/cpu.py``), the writers' process included, which
 is where a flat ratio is explained: a second cluster splits the database's work, and helps only
 if the database was what the writes waited on.

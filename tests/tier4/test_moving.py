@@ -75,3 +75,53 @@ def test_the_command_refuses_a_move_to_where_the_team_already_is(capsys):
         call_command("move_team", moved.slug, directory.shard_of(moved.pk))
     with pytest.raises(Exception, match="not a shard"):
         call_command("move_team", moved.slug, "default")
+
+
+def test_a_write_sent_to_the_shard_a_team_left_is_refused_and_the_team_can_move_back():
+    """A process may hold the old directory entry for a few seconds after a switch: the source's
+    fence refuses its write (a 503 to retry) instead of writing where nobody will read it."""
+    from app.platform.sharding.models import Fence
+    from app.platform.sharding.moving import TeamMoving
+    from app.platform.tenancy import team_transaction
+    from app.posts.services import post_publish
+
+    owner = UserFactory()
+    moved = TeamFactory(owner=owner)
+    source = directory.shard_of(moved.pk)
+    target = next(alias for alias in directory.shards() if alias != source)
+    move_team(moved.pk, target, say=lambda line: None)
+    assert Fence.objects.using(source).get(team_id=moved.pk).state == Fence.GONE
+    with pytest.raises(TeamMoving), on_shard(source), team_transaction(moved.pk, Post):
+        pass  # as a process whose directory entry still says source would start it
+    # Back again: the fence on the shard it returns to goes, and its writes are taken there.
+    move_team(moved.pk, source, say=lambda line: None)
+    assert not Fence.objects.using(source).filter(team_id=moved.pk).exists()
+    assert Fence.objects.using(target).get(team_id=moved.pk).state == Fence.GONE
+    post_publish(author=owner, team=moved, title="Home again", body="Back on its first shard.")
+    with team(moved.pk):
+        assert Post.objects.filter(title="Home again").exists()
+    assert directory.shard_of(moved.pk) == source
+
+
+def test_a_move_that_fails_verification_leaves_the_team_writable_where_it_was(monkeypatch):
+    from app.platform.errors import DomainError
+    from app.platform.sharding import moving
+    from app.platform.sharding.models import Fence
+    from app.posts.services import post_publish
+
+    owner = UserFactory()
+    stuck = TeamFactory(owner=owner)
+    source = directory.shard_of(stuck.pk)
+    target = next(alias for alias in directory.shards() if alias != source)
+
+    def differs(team_id: int, source: str, target: str) -> None:
+        raise DomainError("the copy differs")
+
+    monkeypatch.setattr(moving, "verify", differs)
+    with pytest.raises(DomainError, match="differs"):
+        move_team(stuck.pk, target, say=lambda line: None)
+    assert directory.shard_of(stuck.pk) == source
+    assert not Fence.objects.using(source).filter(team_id=stuck.pk).exists()
+    post_publish(author=owner, team=stuck, title="Still here", body="The move was called off.")
+    with team(stuck.pk):
+        assert Post.objects.filter(title="Still here").exists()

@@ -6,15 +6,19 @@
    UPDATE``); what the target has and the source no longer has is deleted there. The first
    pass copies everything; each later pass copies only what changed meanwhile, until a pass
    finds little left.
-2. **Pause the team's writes.** Its directory entry is marked ``moving``. Every write
-   transaction of the team (``app.platform.tenancy.team_transaction``) takes a shared advisory
-   lock on its shard and reads the entry afresh: one that sees ``moving`` (or another shard)
-   is refused with a 503 and ``Retry-After`` (nothing half-written, nothing lost: the client
-   was not told it succeeded). The mover takes that lock exclusively on the source, which
-   waits for the transactions already past the check, then runs the last pass.
+2. **Pause the team's writes.** The source shard gets a ``Fence`` for the team (``moving``),
+   and its directory entry is marked ``moving`` for operators to see. Every write transaction
+   of the team (``app.platform.tenancy.team_transaction``) takes a shared advisory lock on its
+   shard, then looks for a fence there, in a statement of its own (taken after the lock, so it
+   sees what the mover committed while it waited): one that finds a fence is refused with a
+   503 and ``Retry-After`` (nothing half-written, nothing lost: the client was not told it
+   succeeded). The mover takes that lock exclusively on the source, which waits for the
+   transactions already past the check, then runs the last pass. The check never reads the
+   control database: a shard's writes do not depend on it.
 3. **Verify and switch.** Every moved row's digest must match on both sides; then the entry
-   names the target and writes resume there. The pause, from ``moving`` to the switch, is
-   reported.
+   names the target, the source's fence says ``gone`` (for processes still holding the old
+   entry for a few seconds), and writes resume on the target. The pause, from the fence to the
+   switch, is reported.
 4. **Delete the source's copy**, once no process can still hold the old entry in its
    directory cache (``SHARDING["DIRECTORY_CACHE_SECONDS"]``).
 
@@ -35,7 +39,7 @@ from django.db.models.expressions import RawSQL
 
 from app.platform.errors import DomainError, Unavailable
 from app.platform.sharding import directory, routing
-from app.platform.sharding.models import Placement
+from app.platform.sharding.models import Fence, Placement
 
 #: The advisory lock space (first key) that team writes share and a move takes exclusively.
 LOCK_SPACE = 7_301
@@ -169,6 +173,9 @@ def move_team(team_id: int, target: str, *, say: Callable[[str], None] = print) 
         raise DomainError(f"Team {team_id} is already on {target}.")
     report = MoveReport(team_id=team_id, source=source, target=target)
     started = time.perf_counter()
+    # The team may have lived on the target before: its fence there from that move goes, before
+    # anything can route the team's writes to the target again.
+    Fence.objects.using(_direct(target)).filter(team_id=team_id).delete()
     for number in range(1, MAX_PASSES + 1):
         done = sync(team_id, source, target)
         report.passes.append(done)
@@ -177,8 +184,11 @@ def move_team(team_id: int, target: str, *, say: Callable[[str], None] = print) 
             break
     control = directory.control()
     lock = connections[_direct(source)]
+    fences = Fence.objects.using(_direct(source))
     paused = time.perf_counter()
+    fences.update_or_create(team_id=team_id, defaults={"state": Fence.MOVING})
     Placement.objects.using(control).filter(team_id=team_id).update(moving=True)
+    switched = False
     try:
         with lock.cursor() as cursor:
             # Waits for the team's write transactions already past their check; new ones refuse.
@@ -189,12 +199,16 @@ def move_team(team_id: int, target: str, *, say: Callable[[str], None] = print) 
             verify(team_id, source, target)
             with transaction.atomic(using=control):
                 Placement.objects.using(control).filter(team_id=team_id).update(shard=target, moving=False)
+            switched = True
+            fences.filter(team_id=team_id).update(state=Fence.GONE)
             report.pause_seconds = time.perf_counter() - paused
         finally:
             with lock.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_SPACE, team_id])
     finally:
-        Placement.objects.using(control).filter(team_id=team_id, moving=True).update(moving=False)
+        if not switched:  # the team stays where it was, and takes writes again
+            fences.filter(team_id=team_id).delete()
+            Placement.objects.using(control).filter(team_id=team_id, moving=True).update(moving=False)
     report.switched_after = time.perf_counter() - started
     directory.forget(team_id)
     say(f"  switched to {target} after a write pause of {report.pause_seconds * 1000:.0f} ms")
@@ -208,10 +222,12 @@ def move_team(team_id: int, target: str, *, say: Callable[[str], None] = print) 
 
 def check_writable(team_id: int, alias: str) -> None:
     """Inside a team's write transaction on ``alias``: hold the team's shared lock, and refuse if
-    the team is moving or no longer lives there (``TeamMoving``, a 503 to retry)."""
+    the team is moving away from ``alias`` or has left it (``TeamMoving``, a 503 to retry).
+
+    Two statements: the fence is read by a statement that starts after the lock is granted, so
+    it sees a fence the mover committed while this transaction waited for the lock."""
     with connections[alias].cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [LOCK_SPACE, team_id])
-    entry = Placement.objects.using(directory.control()).filter(team_id=team_id).values_list("shard", "moving").first()
-    if entry is None or entry[1] or entry[0] != alias:
+    if Fence.objects.using(alias).filter(team_id=team_id).exists():
         directory.forget(team_id)
         raise TeamMoving()
