@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 
-from app.platform.db.loading import Relations, load, teams_rows_page
+from app.platform.db.loading import Relations, load_one, teams_rows_page
 from app.platform.errors import NotFound
 from app.platform.http.pages import Page
 from app.posts.models import Comment, Post
@@ -29,7 +29,7 @@ def feed_page(*, page: int = 1, page_size: int = 20, team: Team | None = None) -
 
 def post_detail(*, post_id: int) -> Post:
     """A post with its comments and their authors, whichever team's it is."""
-    post = load(Post.objects.filter(pk=post_id), DETAIL, every_team=True).first()
+    post = load_one(Post.objects.all(), DETAIL, pk=post_id)
     if post is None:
         raise NotFound("No such post.")
     return post

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from app.accounts.models import User
 from app.platform.caching import cached
-from app.platform.db.loading import Relations, load, teams_rows_page
+from app.platform.db.loading import Relations, load, load_one, teams_rows_page
 from app.platform.errors import NotFound
 from app.platform.http.pages import Page, paginate
 from app.platform.tenancy import team as for_team
@@ -57,8 +57,7 @@ def product_get(*, team_slug: str, slug: str) -> Product:
 
 def product_team(*, product_id: int) -> int | None:
     """The id of the team that sells ``product_id`` (``None``: no such product), wherever it lives."""
-    team_ids = Product.objects.filter(pk=product_id).order_by().values_list("team_id", flat=True)
-    return load(team_ids, Relations(), every_team=True).first()
+    return load_one(Product.objects.order_by().values_list("team_id", flat=True), Relations(), pk=product_id)
 
 
 def orders_for_user(*, user: User, page: int = 1, page_size: int = 20) -> Page[Order]:
@@ -68,7 +67,7 @@ def orders_for_user(*, user: User, page: int = 1, page_size: int = 20) -> Page[O
 
 
 def order_get_for_user(*, user: User, order_id: int) -> Order:
-    order = load(Order.objects.filter(pk=order_id, user=user), ORDERS, every_team=True).first()
+    order = load_one(Order.objects.filter(user=user), ORDERS, pk=order_id)
     if order is None:
         raise NotFound("No such order.")
     return order

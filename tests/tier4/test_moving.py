@@ -83,14 +83,17 @@ def test_a_write_sent_to_the_shard_a_team_left_is_refused_and_the_team_can_move_
     from app.platform.sharding.models import Fence
     from app.platform.sharding.moving import TeamMoving
     from app.platform.tenancy import team_transaction
+    from app.posts.selectors import post_detail
     from app.posts.services import post_publish
 
     owner = UserFactory()
     moved = TeamFactory(owner=owner)
     source = directory.shard_of(moved.pk)
     target = next(alias for alias in directory.shards() if alias != source)
+    born_on_source = PostFactory(team=moved, author=owner)
     move_team(moved.pk, target, say=lambda line: None)
     assert Fence.objects.using(source).get(team_id=moved.pk).state == Fence.GONE
+    assert post_detail(post_id=born_on_source.pk).team_id == moved.pk  # found on the shard it moved to
     with pytest.raises(TeamMoving), on_shard(source), team_transaction(moved.pk, Post):
         pass  # as a process whose directory entry still says source would start it
     # Back again: the fence on the shard it returns to goes, and its writes are taken there.

@@ -110,6 +110,29 @@ def test_a_post_on_any_shard_has_its_page_and_takes_comments(client):
     assert client.get(f"/posts/{10**15 + 999_999}/").status_code == 404
 
 
+def test_a_row_found_by_id_is_asked_of_the_shard_it_was_born_on_alone(client):
+    """A post's page, an order's, a product's checkout: the id's range names the shard the row
+    was created on, where it still is unless its team moved; the other shards are not asked."""
+    _, b = two_teams()
+    home = directory.shard_of(b.pk)
+    elsewhere = [alias for alias in directory.shards() if alias != home]
+    post = PostFactory(team=b)
+    product = ProductFactory(team=b, stock=5)
+    buyer = UserFactory()
+    client.force_login(buyer)
+    with AllQueries() as queries:
+        assert client.get(f"/posts/{post.pk}/").status_code == 200
+        placed = client.post(
+            "/api/v1/orders", {"product_id": product.pk, "quantity": 1}, content_type="application/json"
+        )
+        assert placed.status_code == 201, placed.content
+        assert client.get(f"/orders/{placed.json()['id']}/").status_code == 200
+    assert queries.on(home) > 0
+    assert all(queries.on(alias) == 0 for alias in elsewhere), {
+        a: queries.captured[a].captured_queries for a in elsewhere
+    }
+
+
 def test_checkout_writes_the_order_on_the_products_shard_and_orders_list_every_shard(client):
     a, b = two_teams()
     buyer = UserFactory()

@@ -134,6 +134,8 @@ class LoadingStrategy(Protocol):
 
     def rows(self, queryset: QuerySet, relations: Relations, *, every_team: bool = False) -> Any: ...
 
+    def one(self, queryset: QuerySet, relations: Relations, *, pk: int) -> Any: ...
+
 
 class LazyLoading:
     """Fetch nothing up front: every relation is loaded when first touched."""
@@ -144,6 +146,9 @@ class LazyLoading:
     def rows(self, queryset: QuerySet, relations: Relations, *, every_team: bool = False) -> QuerySet:
         """Model instances, each relation fetched when a template first touches it."""
         return queryset
+
+    def one(self, queryset: QuerySet, relations: Relations, *, pk: int) -> Any:
+        return queryset.filter(pk=pk).first()
 
 
 class EagerLoading:
@@ -164,6 +169,9 @@ class EagerLoading:
             return self.apply(queryset, relations)
         return Rows(queryset, relations.only, relations.select)
 
+    def one(self, queryset: QuerySet, relations: Relations, *, pk: int) -> Any:
+        return self.apply(queryset.filter(pk=pk), relations).first()
+
 
 def load(queryset: QuerySet, relations: Relations, *, every_team: bool = False) -> Any:
     """Apply the configured loading strategy to ``queryset``: a ``QuerySet``, or with
@@ -178,6 +186,14 @@ def load_rows(queryset: QuerySet, relations: Relations, *, every_team: bool = Fa
     (a ``Window`` either way: slice it, or ask for its ``first()``)."""
     strategy: LoadingStrategy = seam("LOADING_STRATEGY")
     return strategy.rows(queryset, relations, every_team=every_team)
+
+
+def load_one(queryset: QuerySet, relations: Relations, *, pk: int) -> Any:
+    """The row of ``queryset`` with primary key ``pk``, whichever team's it is, or ``None``: one
+    query and its relations' (tier4: on the shard the id was born on, then, for a row whose team
+    has moved since, on the others)."""
+    strategy: LoadingStrategy = seam("LOADING_STRATEGY")
+    return strategy.one(queryset, relations, pk=pk)
 
 
 def teams_rows_page(queryset: QuerySet, relations: Relations, *, team_id: int | None, page: int, page_size: int) -> Any:

@@ -22,7 +22,7 @@ from typing import Any
 from django.db.models import ForeignKey, Model, Prefetch, QuerySet
 
 from app.platform.db.loading import EagerLoading, Relations, Row, Rows, _builder
-from app.platform.sharding import routing
+from app.platform.sharding import directory, routing, schema
 from app.platform.tenancy import current_team_id
 
 
@@ -173,6 +173,19 @@ class ShardedLoading(EagerLoading):
         if remote:
             queryset = queryset.prefetch_related(*remote)
         return FannedOut(queryset) if _fans_out(queryset.model, every_team) else queryset
+
+    def one(self, queryset: QuerySet, relations: Relations, *, pk: int) -> Any:
+        """Asked of the shard the id was born on first (its range says which): a row stays there
+        unless its team moved, so the other shards are asked only when it is not found there."""
+        if not _fans_out(queryset.model, every_team=True):
+            return super().one(queryset, relations, pk=pk)
+        born = schema.born_on(pk)
+        for alias in sorted(directory.shards(), key=lambda alias: alias != born):
+            with routing.on_shard(alias):
+                found = self.apply(queryset.filter(pk=pk), relations).first()
+            if found is not None:
+                return found
+        return None
 
     def rows(self, queryset: QuerySet, relations: Relations, *, every_team: bool = False) -> Any:
         if not relations.only or relations.prefetch:

@@ -75,6 +75,13 @@ def shard_number(alias: str) -> int | None:
     return directory.shards().index(shard) + 1 if shard in directory.shards() else None
 
 
+def born_on(pk: int) -> str | None:
+    """The shard whose range ``pk`` is in (where the row was created), or ``None``."""
+    number = pk // ID_RANGE
+    shards = directory.shards()
+    return shards[number - 1] if 1 <= number <= len(shards) else None
+
+
 def start_id_ranges(alias: str) -> None:
     """Move each team-scoped table's id sequence on shard ``alias`` to the shard's range."""
     number = shard_number(alias)
