@@ -33,7 +33,7 @@ def alerts() -> list[dict]:
 
 
 def test_the_rules_are_valid_and_every_one_passes_its_unit_tests():
-    assert "SUCCESS: 9 rules found" in run("promtool", "check", "rules", str(RULES))
+    assert "SUCCESS: 10 rules found" in run("promtool", "check", "rules", str(RULES))
     assert "SUCCESS" in run("promtool", "test", "rules", str(TESTS))
 
 

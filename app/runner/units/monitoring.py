@@ -19,6 +19,7 @@ from typing import Any
 
 from app.runner import processes
 from app.runner.units.kinds import Context, Daemon, Group
+from config.env import shard_ports
 
 #: Offsets from ``EXPORTER_PORT``: HAProxy's exporter, then one per database server, pooler and
 #: Redis, then the workers in the order of the tier's ``WORKERS``.
@@ -33,8 +34,11 @@ METRICS_SLOTS = {
     "node": 7,
 }
 FIRST_WORKER_SLOT = 8
+#: tier4: shard N's PostgreSQL exporter on FIRST_SHARD_SLOT + 2(N - 1), its PgBouncer's on the
+#: slot after (four shards, as ``SHARD_PORT``'s block holds).
+FIRST_SHARD_SLOT = 16
 #: How many ports the block holds (``PORT_RANGES`` in app.runner.stack reserves them together).
-SLOTS = 16
+SLOTS = 24
 SCRAPE_SECONDS = 5
 #: The alert rules Prometheus evaluates (unit-tested by alerts.test.yml beside them).
 ALERT_RULES = Path("deploy") / "monitoring" / "alerts.yml"
@@ -76,6 +80,10 @@ class Exporter(Daemon):
     def ports(self, ctx: Context) -> list[int]:
         return [self.port(ctx)]
 
+    def watched_port(self, ctx: Context) -> int:
+        """The port of the server it reads."""
+        return ctx.port(self.port_name)
+
     def ready(self, ctx: Context) -> bool:
         return processes.http_ok(f"http://127.0.0.1:{self.port(ctx)}/metrics")
 
@@ -97,7 +105,7 @@ class PostgresExporter(Exporter):
         return [self.binary or "", f"--web.listen-address=127.0.0.1:{self.port(ctx)}"]
 
     def environment(self, ctx: Context) -> dict[str, str]:
-        source = f"postgresql://postgres@127.0.0.1:{ctx.port(self.port_name)}/postgres?sslmode=disable"
+        source = f"postgresql://postgres@127.0.0.1:{self.watched_port(ctx)}/postgres?sslmode=disable"
         return {**super().environment(ctx), "DATA_SOURCE_NAME": source}
 
 
@@ -110,7 +118,7 @@ class RedisExporter(Exporter):
         return [
             self.binary or "",
             "-redis.addr",
-            f"redis://127.0.0.1:{ctx.port(self.port_name)}",
+            f"redis://127.0.0.1:{self.watched_port(ctx)}",
             "-web.listen-address",
             f"127.0.0.1:{self.port(ctx)}",
         ]
@@ -123,7 +131,7 @@ class PgBouncerExporter(Exporter):
     job = "pgbouncer"
 
     def command(self, ctx: Context) -> list[str]:
-        console = f"host=127.0.0.1 port={ctx.port(self.port_name)} user=postgres dbname=pgbouncer"
+        console = f"host=127.0.0.1 port={self.watched_port(ctx)} user=postgres dbname=pgbouncer"
         module = "app.platform.telemetry.pgbouncer_exporter"
         return [ctx.python, "-m", module, "--pgbouncer", console, "--listen", f"127.0.0.1:{self.port(ctx)}"]
 
@@ -159,14 +167,49 @@ EXPORTERS = [
 ]
 
 
+class ShardPostgresExporter(PostgresExporter):
+    """tier4: shard N's PostgreSQL, as the ``postgres`` job's instance ``shardN``."""
+
+    def __init__(self, alias: str, number: int) -> None:
+        super().__init__(alias)
+        self.number = number
+
+    def port(self, ctx: Context) -> int:
+        return exporter_port(ctx, FIRST_SHARD_SLOT + 2 * (self.number - 1))
+
+    def watched_port(self, ctx: Context) -> int:
+        return shard_ports(self.number, ctx.port("SHARD_PORT"))[0]
+
+
+class ShardPgBouncerExporter(PgBouncerExporter):
+    """tier4: shard N's PgBouncer, as the ``pgbouncer`` job's instance ``shardN-pgbouncer``."""
+
+    def __init__(self, alias: str, number: int) -> None:
+        super().__init__(f"{alias}-pgbouncer")
+        self.number = number
+
+    def port(self, ctx: Context) -> int:
+        return exporter_port(ctx, FIRST_SHARD_SLOT + 2 * (self.number - 1) + 1)
+
+    def watched_port(self, ctx: Context) -> int:
+        return shard_ports(self.number, ctx.port("SHARD_PORT"))[1]
+
+
 class Exporters(Group):
-    """An exporter for each database server, pooler and Redis the tier runs."""
+    """An exporter for each database server, pooler and Redis the tier runs (tier4: each shard's too)."""
 
     name = "exporters"
 
     def members(self, ctx: Context) -> list[Daemon]:
+        from app.runner.units.shards import shard_aliases
+
         services = ctx.settings.RUNNER_SERVICES
-        watching = [kind(watches, port_name) for watches, kind, port_name in EXPORTERS if watches in services]
+        watching: list[Daemon] = [
+            kind(watches, port_name) for watches, kind, port_name in EXPORTERS if watches in services
+        ]
+        if "shards" in services:
+            for number, alias in enumerate(shard_aliases(ctx), start=1):
+                watching += [ShardPostgresExporter(alias, number), ShardPgBouncerExporter(alias, number)]
         return [NodeExporter(), *watching]
 
 
