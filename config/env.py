@@ -41,8 +41,9 @@ DEFAULT_PORTS: dict[str, int] = {
     "EXPORTER_PORT": 19100,
     # tier4's shards: shard N's PostgreSQL on SHARD_PORT + 2(N - 1), its PgBouncer on the port after.
     "SHARD_PORT": 15440,
-    # tier4's automatic failover (being built): etcd, HAProxy's write and read ports, then each
-    # Patroni member's PostgreSQL and REST API, from here on (``failover_ports``).
+    # tier4's automatic failover (being built): etcd, HAProxy's write and read ports, the pooler
+    # in front of the write port, then each Patroni member's PostgreSQL and REST API, from here on
+    # (``failover_port``, ``failover_member_ports``).
     "FAILOVER_PORT": 15460,
 }
 
@@ -66,9 +67,9 @@ def shard_ports(number: int, base: int | None = None) -> tuple[int, int]:
 
 #: The failover block's fixed slots; Patroni member N (from 1) takes the two ports at
 #: ``FAILOVER_MEMBERS + 2(N - 1)``: its PostgreSQL's, then its REST API's.
-FAILOVER_SLOTS = {"etcd": 0, "etcd-peer": 1, "write": 2, "read": 3}
-FAILOVER_MEMBERS = 4
-#: Ports the block holds: the fixed slots and up to six members.
+FAILOVER_SLOTS = {"etcd": 0, "etcd-peer": 1, "write": 2, "read": 3, "pooler": 4}
+FAILOVER_MEMBERS = 5
+#: Ports the block holds: the fixed slots and up to five members.
 FAILOVER_WIDTH = 16
 
 

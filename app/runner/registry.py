@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.runner.units.failover import PatroniCluster, PatroniProxy
+from app.runner.units.failover import FailoverPgBouncer, PatroniCluster, PatroniProxy
 from app.runner.units.kinds import Service
 from app.runner.units.loadbalancer import LoadBalancer
 from app.runner.units.media import MediaService
@@ -28,6 +28,7 @@ SERVICES: dict[str, type[Service]] = {
         Shards,
         PatroniCluster,
         PatroniProxy,
+        FailoverPgBouncer,
         Redis,
         CacheRedis,
         ObjectStore,

@@ -9,7 +9,9 @@ and starts it as a standby. Each member bootstraps itself: the first to take etc
 
 Clients never need to know which member leads: HAProxy's write port goes to the member whose
 Patroni answers ``/primary`` with 200, its read port to those answering ``/replica``,
-each polled every second, and the sessions of a member marked down are cut at once.
+each polled every second, and the sessions of a member marked down are cut at once. PgBouncer
+stays in front of the write port, as in front of every primary since tier2, and holds the
+transactions that begin while there is no leader until there is one again.
 
 Durability: ``synchronous_mode`` has Patroni name one standby in ``synchronous_standby_names``
 and promote only that one, but the cluster-wide ``synchronous_commit`` is ``local``, so a
@@ -39,6 +41,7 @@ from typing import Any
 from app.runner import processes
 from app.runner.units.kinds import Context, Daemon, Group
 from app.runner.units.loadbalancer import AdminSocket
+from app.runner.units.pgbouncer import PgBouncer
 from app.runner.units.postgres import PG_BIN
 from config.env import failover_member_ports, failover_port
 
@@ -438,6 +441,26 @@ class PatroniProxy(Daemon):
             f"postgresql://postgres@127.0.0.1:{self.write_port(ctx)} (the leader), "
             f"postgresql://postgres@127.0.0.1:{self.read_port(ctx)} (the standbys)"
         )
+
+
+class FailoverPgBouncer(PgBouncer):
+    """The pooler in front of HAProxy's write port: whichever member leads, the app's connections
+    are to it. A transaction that begins while no member leads waits in its queue for up to
+    ``FAILOVER_BOUND`` (a server connection tried every second, each try given 2 s) instead of
+    failing; one in flight when the leader dies fails, and its client tries again."""
+
+    name = "pgbouncer-failover"
+    server_connect_timeout = 2
+    query_wait_timeout = FAILOVER_BOUND
+
+    def listen_port(self, ctx: Context) -> int:
+        return failover_port("pooler", base_port(ctx))
+
+    def server_port(self, ctx: Context) -> int:
+        return failover_port("write", base_port(ctx))
+
+    def dsn(self, ctx: Context, database: str = "postgres") -> str:
+        return f"host=127.0.0.1 port={self.listen_port(ctx)} user=postgres dbname={database}"
 
 
 def _get_json(url: str) -> dict[str, Any] | None:
