@@ -41,6 +41,10 @@ DEFAULT_PORTS: dict[str, int] = {
     "EXPORTER_PORT": 19100,
     # tier4's shards: shard N's PostgreSQL on SHARD_PORT + 2(N - 1), its PgBouncer on the port after.
     "SHARD_PORT": 15440,
+    # tier4's automatic failover (being built): etcd, HAProxy's write and read ports, the pooler
+    # in front of the write port, then each Patroni member's PostgreSQL and REST API, from here on
+    # (``failover_port``, ``failover_member_ports``).
+    "FAILOVER_PORT": 15460,
 }
 
 #: The loopback address the runner's load balancer connects to the app instances from, so the
@@ -58,6 +62,26 @@ def shard_ports(number: int, base: int | None = None) -> tuple[int, int]:
     """Shard ``number``'s (from 1) PostgreSQL port and its PgBouncer's, for the runner and settings
     alike; ``base``: the stack's ``SHARD_PORT`` where it is not this process's."""
     server = (port("SHARD_PORT") if base is None else base) + 2 * (number - 1)
+    return server, server + 1
+
+
+#: The failover block's fixed slots; Patroni member N (from 1) takes the two ports at
+#: ``FAILOVER_MEMBERS + 2(N - 1)``: its PostgreSQL's, then its REST API's.
+FAILOVER_SLOTS = {"etcd": 0, "etcd-peer": 1, "write": 2, "read": 3, "pooler": 4}
+FAILOVER_MEMBERS = 5
+#: Ports the block holds: the fixed slots and up to five members.
+FAILOVER_WIDTH = 16
+
+
+def failover_port(slot: str, base: int | None = None) -> int:
+    """The failover block's port for ``slot`` (``"write"``: HAProxy to the leader); ``base``: the
+    stack's ``FAILOVER_PORT`` where it is not this process's."""
+    return (port("FAILOVER_PORT") if base is None else base) + FAILOVER_SLOTS[slot]
+
+
+def failover_member_ports(number: int, base: int | None = None) -> tuple[int, int]:
+    """Patroni member ``number``'s (from 1) PostgreSQL port and its REST API's."""
+    server = (port("FAILOVER_PORT") if base is None else base) + FAILOVER_MEMBERS + 2 * (number - 1)
     return server, server + 1
 
 

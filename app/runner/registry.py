@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.runner.units.failover import FailoverPgBouncer, PatroniCluster, PatroniProxy
 from app.runner.units.kinds import Service
 from app.runner.units.loadbalancer import LoadBalancer
 from app.runner.units.media import MediaService
@@ -25,6 +26,9 @@ SERVICES: dict[str, type[Service]] = {
         PgBouncer,
         ReplicaPgBouncer,
         Shards,
+        PatroniCluster,
+        PatroniProxy,
+        FailoverPgBouncer,
         Redis,
         CacheRedis,
         ObjectStore,

@@ -64,6 +64,14 @@ TIER_SERVERS: dict[str, dict[str, str]] = {
 }
 # tier4's shards are more of the same PostgreSQL and PgBouncer.
 TIER_SERVERS["tier4"] = dict(TIER_SERVERS["tier3"])
+#: Automatic failover (tier4, being built; no tier starts it yet, tests/tier4/test_failover.py
+#: drills it): Patroni, with etcd's client library for Python (the first of the stores Debian's
+#: Patroni may use, named so that no other alternative stands in), and etcd's server.
+FAILOVER = {
+    "/usr/bin/patroni": "patroni",
+    "/usr/lib/python3/dist-packages/etcd/__init__.py": "python3-etcd",
+    "/usr/bin/etcd": "etcd-server",
+}
 #: The end-to-end tests' browser, and NSS's certutil to make it trust the runner's local CA
 #: (Chromium on Linux reads its trusted authorities from an NSS database); the benchmarks' load generator.
 BROWSER = {"/usr/bin/chromium": "chromium", "/usr/bin/certutil": "libnss3-tools"}
@@ -129,7 +137,7 @@ def programs_for(need: str, tier: str | None = None) -> dict[str, str]:
     if need == "containers":
         return dict(CONTAINERS)
     if need == "test":
-        return {**every_tier(), **BROWSER, **LOAD_GENERATOR, **CONTAINERS, **KUBECTL}
+        return {**every_tier(), **FAILOVER, **BROWSER, **LOAD_GENERATOR, **CONTAINERS, **KUBECTL}
     if need == "bench":
         return {**every_tier(), **LOAD_GENERATOR}
     return {}

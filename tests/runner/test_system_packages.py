@@ -82,7 +82,9 @@ def test_each_need_asks_for_what_its_target_drives():
     }
     servers = {"postgresql-15", "redis-server", "pgbouncer", "haproxy", *monitoring}
     containers = {"podman", "runc", "netavark", "aardvark-dns", "catatonit", "iptables", "debootstrap"}
-    assert packages("test") == servers | containers | {"chromium", "libnss3-tools", "wrk", "kubernetes-client"}
+    failover = {"patroni", "python3-etcd", "etcd-server"}
+    browser = {"chromium", "libnss3-tools"}
+    assert packages("test") == servers | failover | containers | browser | {"wrk", "kubernetes-client"}
     assert packages("containers") == containers
     assert packages("bench") == servers | {"wrk"}
     assert packages("up", "tier0") == set()
