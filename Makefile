@@ -112,6 +112,11 @@ restore-drill: $(STAMP) ## Restore the latest backup to a point in time into a s
 doctor: $(STAMP) ## The scaling doctor on the running stack: which milestone problem it has (JSON=1, RESET=1); exit 1 on one
 	@$(PY) -m app.runner doctor $(if $(JSON),--json) $(if $(RESET),--reset)
 
+capacity: $(STAMP) ## App instances, workers, connections, shards, cache for 100K/1M/10M users from bench figures (USERS= ACTIVE_SHARE= PEAK_FACTOR= REQUESTS_PER_MINUTE= WRITE_SHARE=)
+	@$(PY) -m bench.capacity $(if $(USERS),--users $(USERS)) $(if $(ACTIVE_SHARE),--active-share $(ACTIVE_SHARE)) \
+		$(if $(PEAK_FACTOR),--peak-factor $(PEAK_FACTOR)) $(if $(REQUESTS_PER_MINUTE),--requests-per-minute $(REQUESTS_PER_MINUTE)) \
+		$(if $(WRITE_SHARE),--write-share $(WRITE_SHARE))
+
 loadtest: ## Locust on TIER's journeys (USERS=20 DURATION=30s); report in bench/results/; fails past P95_MS=1000 or ERRORS=0.01
 	@$(SYSTEM_PACKAGES) up $(TIER)
 	@$(MAKE) --silent --no-print-directory $(STAMP)
@@ -126,4 +131,4 @@ clean: $(STAMP) ## Stop everything and delete var/ (databases, media, logs) and 
 	@$(PY) -m app.runner down --volumes
 	rm -rf var
 
-.PHONY: help install up down deploy ps logs tls migrate-data diff lint test bench loadtest backup restore-drill doctor fmt clean
+.PHONY: help install up down deploy ps logs tls migrate-data diff lint test bench loadtest backup restore-drill doctor capacity fmt clean

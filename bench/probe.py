@@ -432,7 +432,7 @@ def flood(count: int) -> int:
                 "path": "/",
                 "user_id": None,
                 "post_id": None,
-                "at": "2026-01-01T00:00:00+00:00",
+                "at": time.time(),  # a timestamp, as JobRecorder sends it (an ISO string failed every job)
             }
             run_job.apply_async(
                 args=[record_page_view.name, kwargs, uuid.uuid4().hex],
