@@ -34,9 +34,11 @@ class Command(BaseCommand):
         # Migrations run over MIGRATION_DATABASE: from tier2 a direct connection, not the pooler;
         # in tier4 over each of MIGRATION_DATABASES (the control database's, then each shard's).
         aliases = list(getattr(settings, "MIGRATION_DATABASES", [settings.MIGRATION_DATABASE]))
-        # And the connection the process then works with (from tier2 the pooler, a container that
-        # may start after this one; the demo seed uses it too): all must answer first.
-        others = [name for name in ("default",) if name not in aliases]
+        # And the connections the process then works with (from tier2 the pooler, a container that
+        # may start after this one; in tier4 each shard's pooler too; the demo seed uses them all):
+        # all must answer first.
+        working = ["default", *(getattr(settings, "SHARDING", None) or {}).get("SHARDS", [])]
+        others = [name for name in working if name not in aliases]
         deadline = time.monotonic() + options["timeout"]
         while True:
             try:
