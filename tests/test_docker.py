@@ -167,3 +167,26 @@ def test_tier3_runs_three_stateless_instances_with_its_cache_and_object_store():
     assert env["OBJECT_STORE_URL"] == "http://objects:8333"
     assert "allkeys-lru" in tier3["cache"]["command"]
     assert tier3["objects"]["ports"] == ["127.0.0.1:${OBJECT_STORE_PORT:-8333}:8333"]
+
+
+def test_tier4_runs_tier3_with_two_shards_each_behind_its_pgbouncer():
+    tier3 = {name for name, s in COMPOSE["services"].items() if "tier3" in s["profiles"]}
+    tier4 = {name: s for name, s in COMPOSE["services"].items() if "tier4" in s["profiles"]}
+    # tier3's data services and media service, and the shards; its own app instances and workers.
+    shared = {name for name in tier3 if not re.search(r"-tier3($|-)", name)} | {"media-tier3"}
+    assert shared <= set(tier4)
+    instances = sorted(name for name, s in tier4.items() if s.get("image") == APP_IMAGE and "gunicorn" in s["command"])
+    assert instances == ["web-tier4-1", "web-tier4-2", "web-tier4-3"]
+    servers = (ROOT / "docker" / "haproxy" / "servers-tier4.cfg").read_text()
+    for name in instances:
+        assert f"server {name} {name}:8000 check" in servers
+    assert "/etc/haproxy/servers-tier4.cfg" in tier4["loadbalancer-tier4"]["command"]
+    # Every app container finds each shard's server (migrations, moving a team) and its pooler by name.
+    env = tier4["migrate-tier4"]["environment"]
+    for number in (1, 2):
+        server, pooler = env[f"SHARD{number}_HOST"], env[f"SHARD{number}_PGBOUNCER_HOST"]
+        assert (server, pooler) == (f"shard{number}", f"pgbouncer-shard{number}")
+        assert tier4[pooler]["environment"]["TARGET_HOST"] == server
+        assert tier4[server]["image"] == tier4["db"]["image"]
+        assert any(volume.startswith(f"tier4-shard{number}:") for volume in tier4[server]["volumes"])
+    assert all(s["environment"] == env for name, s in tier4.items() if s.get("image") == APP_IMAGE)

@@ -11,10 +11,7 @@ SETTINGS = Path(__file__).resolve().parents[2] / "config" / "settings"
 PLANNED: dict[str, str] = {}
 
 #: Tiers that run with `make up` but have no compose profile and Kubernetes overlay yet.
-NOT_IN_CONTAINERS = {
-    "tier4": "tier4 runs as processes only (`make up TIER=tier4`): its compose profile and Kubernetes overlay, "
-    "with a container per shard, are not written yet",
-}
+NOT_IN_CONTAINERS: dict[str, str] = {}
 
 
 def built() -> list[str]:

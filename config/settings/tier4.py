@@ -59,17 +59,26 @@ SHARDING: dict[str, Any] = {
 
 # Every database behind the guard (app.platform.sharding.backend); each shard through its own
 # PgBouncer, and straight to its PostgreSQL for migrations and moving teams (as tier2's "direct").
+# A shard's servers are on the primary's host, on the runner's ports (config.env.shard_ports),
+# unless SHARDn_HOST / SHARDn_PORT and SHARDn_PGBOUNCER_HOST / SHARDn_PGBOUNCER_PORT say otherwise
+# (containers: a host name per shard, each on the standard ports).
 DATABASES = {alias: {**database, "ENGINE": "app.platform.sharding.backend"} for alias, database in DATABASES.items()}
 for number, alias in enumerate(SHARDING["SHARDS"], start=1):
     server, pooler = env.shard_ports(number)
     DATABASES[alias] = {
         **DATABASES["direct"],
-        "PORT": pooler,
+        "HOST": env.string(f"{alias.upper()}_PGBOUNCER_HOST", str(DATABASES["direct"]["HOST"])),
+        "PORT": int(env.number(f"{alias.upper()}_PGBOUNCER_PORT", pooler)),
         "SHARD": alias,
         "DISABLE_SERVER_SIDE_CURSORS": True,
         "TEST": {"NAME": "test_milestones"},
     }
-    DATABASES[f"{alias}-direct"] = {**DATABASES[alias], "PORT": server, "TEST": {"MIRROR": alias}}
+    DATABASES[f"{alias}-direct"] = {
+        **DATABASES[alias],
+        "HOST": env.string(f"{alias.upper()}_HOST", str(DATABASES["direct"]["HOST"])),
+        "PORT": int(env.number(f"{alias.upper()}_PORT", server)),
+        "TEST": {"MIRROR": alias},
+    }
 del number, alias, server, pooler
 # `migrate` (the runner, `make up`) runs on the control database, then on each shard.
 MIGRATION_DATABASES = [MIGRATION_DATABASE, *(f"{alias}-direct" for alias in SHARDING["SHARDS"])]

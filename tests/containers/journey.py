@@ -1,11 +1,12 @@
 """The smoke journey every containerized tier must pass, through its published port as a user
-would: the feed, logging in, a checkout, and the order's email arriving in the mail sink."""
+would: the feed, logging in, a checkout, and the order's email arriving in the mail sink; and,
+for a sharded tier, where its rows landed."""
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -100,3 +101,20 @@ def _await_email(order: int, mail: Callable[[], str], timeout: float) -> float:
         assert time.monotonic() - started < timeout, f"no email for order {order} in the mail sink"
         time.sleep(0.5)
     return round(time.monotonic() - started, 2)
+
+
+def check_shards(order: int | None, psql: Callable[[str, str], list[str]], shards: Sequence[str]) -> None:
+    """The demo's teams were dealt to every shard by the control database's directory, each shard
+    holds its own teams' posts and products and no other's, and the journey's order is on one
+    shard only, the one its id range names (shard N's ids start at N × 10**15). ``psql(server,
+    sql)`` runs ``sql`` on a PostgreSQL server by name (``db``, ``shard1``, …) and returns its rows."""
+    assert order, "the journey placed an order"
+    directory = [row.split("|") for row in psql("db", "SELECT shard, team_id FROM sharding_placement")]
+    for shard in shards:
+        placed = {team for home, team in directory if home == shard}
+        held = psql(shard, "SELECT team_id FROM posts_post UNION SELECT team_id FROM shop_product")
+        assert placed, f"no team placed on {shard}"
+        assert held, f"{shard} holds no posts or products"
+        assert set(held) <= placed, f"{shard} holds rows of teams placed elsewhere"
+    homes = [shard for shard in shards if str(order) in psql(shard, "SELECT id FROM shop_order")]
+    assert homes == [shards[order // 10**15 - 1]], (order, homes)

@@ -1,6 +1,7 @@
 """docker-compose.yml, run: each tier's profile comes up under podman-compose, passes the smoke
 journey through its published port, and (tier2) rolls its app instances under load without a
-failed request. ``make up TIER=… RUNTIME=containers`` runs the same code (app/runner/containers/)."""
+failed request; (tier4) puts the demo's teams on both shards and the order on its team's shard.
+``make up TIER=… RUNTIME=containers`` runs the same code (app/runner/containers/)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 import httpx
 import pytest
 
+from app.runner import tiers
 from app.runner.containers.compose import ComposeStack
 from tests.containers import journey
 from tests.load import SteadyLoad
@@ -39,7 +41,7 @@ def mail_of(stack: ComposeStack):
     return read
 
 
-@pytest.mark.parametrize("compose_stack", ["tier0", "tier1", "tier2", "tier3"], indirect=True)
+@pytest.mark.parametrize("compose_stack", tiers.in_containers(), indirect=True)
 def test_the_profile_serves_the_smoke_journey(compose_stack, record_property):
     seen = journey.run(compose_stack.url(), mail_of(compose_stack))
     record_property("up_seconds", round(compose_stack.up_seconds, 1))
@@ -51,7 +53,7 @@ def test_the_profile_serves_the_smoke_journey(compose_stack, record_property):
         worker = next(name for name in compose_stack.services if name.startswith("worker-"))
         logs = compose_stack.log(compose_stack.container(worker), lines=500)
         assert re.search(r"Task app\.shop\.jobs\.send_order_confirmation\[[^]]+\] succeeded", logs), logs[-2000:]
-    if compose_stack.tier == "tier3":
+    if compose_stack.tier in ("tier3", "tier4"):
         # Stateless instances: the pictures are in the object store, fetched from its public address.
         catalogue = httpx.get(compose_stack.url() + "shop/", timeout=10)
         pictures = re.findall(r'src="(http://127\.0\.0\.1:\d+/media/[^"]+)"', catalogue.text)
@@ -61,7 +63,7 @@ def test_the_profile_serves_the_smoke_journey(compose_stack, record_property):
         assert picture.headers["content-type"].startswith("image/")
         # Three instances in the pool; the anonymous feed comes from the shared cache the second time.
         pool = compose_stack.pool().servers()
-        assert sorted(pool) == ["web-tier3-1", "web-tier3-2", "web-tier3-3"]
+        assert sorted(pool) == [f"web-{compose_stack.tier}-{n}" for n in (1, 2, 3)]
         assert all(row["status"] == "UP" for row in pool.values())
         assert httpx.get(compose_stack.url(), timeout=10).headers["cache-control"].startswith("public")
         # The journey's invoice is the media service's work: two containers of its own image.
@@ -75,6 +77,8 @@ def test_the_profile_serves_the_smoke_journey(compose_stack, record_property):
         while "(invoice): done" not in (logs := "".join(compose_stack.log(name, lines=500) for name in media)):
             assert time.monotonic() < deadline, logs[-2000:]
             time.sleep(1)
+    if compose_stack.tier == "tier4":
+        journey.check_shards(seen.order, lambda server, sql: psql(compose_stack, server, sql), ["shard1", "shard2"])
     if compose_stack.tier == "tier2":
         ca = compose_stack.tls_dir / "ca.pem"
         trusting = ssl.create_default_context(cafile=str(ca))
@@ -91,3 +95,9 @@ def test_the_profile_serves_the_smoke_journey(compose_stack, record_property):
         print(f"tier2 rolling restart: {len(load.statuses)} requests, {len(failed)} failed")
         assert len(load.statuses) > 20
         assert failed == []
+
+
+def psql(stack: ComposeStack, service: str, sql: str) -> list[str]:
+    """``sql`` run in one of the stack's PostgreSQL containers (``db``, ``shard1``, …): its rows."""
+    command = ["exec", stack.container(service), "psql", "-U", "postgres", "-d", "milestones", "-qAt", "-c", sql]
+    return stack.podman.run(*command).split()

@@ -1,6 +1,6 @@
 """deploy/k8s: every kustomization renders and validates against the Kubernetes schemas, the
-base declares what a production Deployment needs, and tier2's and tier3's overlays run under
-``podman kube play`` (app/runner/containers/kube.py says what podman plays and what it cannot)."""
+base declares what a production Deployment needs, and tier2's, tier3's and tier4's overlays run
+under ``podman kube play`` (app/runner/containers/kube.py says what podman plays and what it cannot)."""
 
 from __future__ import annotations
 
@@ -108,11 +108,34 @@ def test_the_tier3_overlay_adds_the_cache_the_object_store_the_media_service_and
     assert all(m["metadata"].get("labels", {}).get("milestones/tier") == "tier3" for m in manifests)
 
 
+SHARDS = ["shard1", "shard2", "pgbouncer-shard1", "pgbouncer-shard2"]
+
+
+def test_the_tier4_overlay_adds_two_shards_each_behind_its_pgbouncer():
+    manifests = kube.render("tier4")
+    config = named(manifests, "ConfigMap", "milestones")["data"]
+    assert config["TIER"] == "tier4"
+    services = {s["metadata"]["name"] for s in kube.of_kind(manifests, "Service")}
+    for number in (1, 2):
+        assert config[f"SHARD{number}_HOST"] == f"shard{number}"
+        assert config[f"SHARD{number}_PGBOUNCER_HOST"] == f"pgbouncer-shard{number}"
+        assert {config[f"SHARD{number}_HOST"], config[f"SHARD{number}_PGBOUNCER_HOST"]} <= services
+        pooler = named(manifests, "Deployment", f"pgbouncer-shard{number}")["spec"]["template"]["spec"]
+        env = {item["name"]: item["value"] for item in pooler["containers"][0]["env"]}
+        assert env["TARGET_HOST"] == f"shard{number}"
+    deployments = {d["metadata"]["name"] for d in kube.of_kind(manifests, "Deployment")}
+    assert deployments == {*DATA, *APP, "cache", "objects", "media", *SHARDS}
+    claims = {c["metadata"]["name"] for c in kube.of_kind(manifests, "PersistentVolumeClaim")}
+    assert {"shard1-data", "shard2-data"} <= claims
+    assert all(m["metadata"].get("labels", {}).get("milestones/tier") == "tier4" for m in manifests)
+
+
 #: What each played overlay runs, in order: its data services (each waited for by its own
 #: readiness probe), the migration Job, then the app's workloads.
 PLAYS = {
     "tier2": (DATA, APP),
     "tier3": ([*DATA, "cache", "objects"], [*APP, "media"]),
+    "tier4": ([*DATA, "cache", "objects", *SHARDS], [*APP, "media"]),
 }
 
 
@@ -151,8 +174,10 @@ def test_the_overlay_plays_under_podman_and_serves_an_order(podman, container_en
             lambda: podman.run("exec", mail, "sh", "-c", "cat /var/mail/milestones/*.eml", check=False),
             headers=headers,
         )
-        if overlay == "tier3":
+        if overlay in ("tier3", "tier4"):
             _the_tier3_parts_work(kubeplay, played_app, base_url, headers)
+        if overlay == "tier4":
+            journey.check_shards(seen.order, lambda server, sql: _psql(kubeplay, server, sql), ["shard1", "shard2"])
         took = f"ready in {time.monotonic() - started:.0f}s, email in {seen.email_seconds}s"
         print(f"\nkube play {overlay}: {took}, {seen.steps}")
 
@@ -176,3 +201,11 @@ def _the_tier3_parts_work(kubeplay: kube.KubePlay, app: dict[str, kube.Played], 
     while "(invoice): done" not in (logs := "".join(kubeplay.log(name, lines=500) for name in media)):
         assert time.monotonic() < deadline, logs[-2000:]
         time.sleep(1)
+
+
+def _psql(kubeplay: kube.KubePlay, deployment: str, sql: str) -> list[str]:
+    """``sql`` run in a played PostgreSQL Deployment's container (``db``, ``shard1``, …): its rows."""
+    container = next(p for p in kubeplay.played if p.name == deployment).containers[0]
+    return kubeplay.podman.run(
+        "exec", container, "psql", "-U", "postgres", "-d", "milestones", "-qAt", "-c", sql
+    ).split()

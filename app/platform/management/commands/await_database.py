@@ -5,7 +5,8 @@ Containers start in any order (podman-compose ignores ``depends_on`` health cond
 Kubernetes has none between Deployments), so each app container waits here before it serves
 instead of crashing until a restart policy gets lucky. Exactly one container applies the
 migrations (``--migrate``: compose's ``migrate`` service, the Kubernetes Job); every other one
-waits until they are applied (``--migrated``), so two never migrate at once.
+waits until they are applied (``--migrated``), so two never migrate at once. Where a tier has
+several databases (tier4's shards, ``MIGRATION_DATABASES``), that is every one of them, in turn.
 """
 
 from __future__ import annotations
@@ -30,19 +31,22 @@ class Command(BaseCommand):
         action.add_argument("--migrated", action="store_true", help="wait until the migrations are applied")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        # Migrations run over MIGRATION_DATABASE: from tier2 a direct connection, not the pooler.
-        alias = settings.MIGRATION_DATABASE
-        # And the connection the process then works with (from tier2 the pooler, a container that
-        # may start after this one; the demo seed uses it too): both must answer first.
-        others = [name for name in ("default",) if name != alias]
+        # Migrations run over MIGRATION_DATABASE: from tier2 a direct connection, not the pooler;
+        # in tier4 over each of MIGRATION_DATABASES (the control database's, then each shard's).
+        aliases = list(getattr(settings, "MIGRATION_DATABASES", [settings.MIGRATION_DATABASE]))
+        # And the connections the process then works with (from tier2 the pooler, a container that
+        # may start after this one; in tier4 each shard's pooler too; the demo seed uses them all):
+        # all must answer first.
+        working = ["default", *(getattr(settings, "SHARDING", None) or {}).get("SHARDS", [])]
+        others = [name for name in working if name not in aliases]
         deadline = time.monotonic() + options["timeout"]
         while True:
             try:
                 for other in others:
                     self.reach(other)
-                pending = self.pending(alias)
+                pending = [step for alias in aliases for step in self.pending_on(alias)]
             except DatabaseError as exc:
-                failing = getattr(exc, "alias", alias)
+                failing = getattr(exc, "alias", aliases[0])
                 problem = f"database {failing!r} does not answer: {str(exc).strip().splitlines()[0]}"
             else:
                 if not options["migrated"] or not pending:
@@ -53,9 +57,19 @@ class Command(BaseCommand):
             self.stdout.write(f"waiting: {problem}")
             time.sleep(1)
         applied = ", every migration applied" if options["migrated"] else ""
-        self.stdout.write(f"database {alias!r} ready{applied}")
+        named = ", ".join(repr(alias) for alias in aliases)
+        self.stdout.write(f"database{'s' if len(aliases) > 1 else ''} {named} ready{applied}")
         if options["migrate"]:
-            call_command("migrate", database=alias, interactive=False, verbosity=1)
+            for alias in aliases:
+                call_command("migrate", database=alias, interactive=False, verbosity=1)
+
+    def pending_on(self, alias: str) -> list[Any]:
+        """``pending(alias)``, a failure naming the database that did not answer."""
+        try:
+            return self.pending(alias)
+        except DatabaseError as exc:
+            exc.alias = alias  # type: ignore[attr-defined]
+            raise
 
     @staticmethod
     def reach(alias: str) -> None:
