@@ -157,20 +157,12 @@ class LayeredCache(SharedCache):
 
     # Invalidations: sent and announced at once, known here at once.
 
-    def _send_invalidations(self) -> None:
-        if not self._unsent:
-            return
-        topics = sorted(self._unsent)
-        try:
-            if self._announce is None:
-                self._announce = self._client().register_script(ANNOUNCE)
-            reply = self._announce(keys=[self._topic(topic) for topic in topics], args=[self._channel(), *topics])
-        except RedisError as exc:
-            log.error("application cache: invalidation of %s not sent yet: %s", ", ".join(topics), exc)
-            self._trip(exc)
-        else:
-            self._unsent.difference_update(topics)
-            self._heard(orjson.loads(reply))
+    def _increment(self, topics: list[str]) -> None:
+        """As L2's, and announced to every process in the same round trip; known here at once."""
+        if self._announce is None:
+            self._announce = self._client().register_script(ANNOUNCE)
+        reply = self._announce(keys=[self._topic(topic) for topic in topics], args=[self._channel(), *topics])
+        self._heard(orjson.loads(reply))
 
     def _heard(self, versions: dict[str, int]) -> None:
         """An announcement: these topics are now at these versions (an evicted topic key starts
