@@ -7,7 +7,8 @@ pooler per database leading to A through the link, a reader pooler on B's contro
 own Redis and cache, and an app instance (gunicorn) configured only by those addresses.
 
 Clients of region B comment on a post through the API (writes: the team's shard, in region A)
-and list their API tokens (reads: the control database, from B's standby). Then region A dies
+and list their API tokens (reads: the control database, from B's standby, which go on while B
+has no primary: tier4's ``STALE_READS``). Then region A dies
 (its servers, poolers and app instance SIGKILLed, and the link cut), and the operator's step runs
 as soon as a client sees an error: ``RegionB.promote`` (every standby promoted, every writer
 pooler pointed at it and reloaded). Measured: the error window clients saw (the first failed
@@ -211,7 +212,8 @@ def test_region_a_is_lost_region_b_is_promoted_and_the_loss_is_what_b_had_not_re
     unreachable for ``CONFIRM_SECONDS`` after the first error a client saw. Writes succeed on B
     within ``ERROR_WINDOW_BOUND`` seconds of the first failed request, every write acknowledged
     before the WAL position B had received is on B, the writes lost are counted (asynchronous
-    replication: what A acknowledged that B lacked), and every request succeeds from then on."""
+    replication: what A acknowledged that B lacked), and every request succeeds from then on.
+    Reads of the control database never fail: B's standby serves them throughout."""
     ctx, region = regions.ctx, regions.region
     base = region.url(ctx) + "api/v1/"
     number = int(regions.shard.removeprefix("shard"))
@@ -241,6 +243,7 @@ def test_region_a_is_lost_region_b_is_promoted_and_the_loss_is_what_b_had_not_re
 
         killed_at = time.monotonic()
         kill_region_a(regions)
+        served_at_kill = reads_served_in_b()
         standby = next(s for s in region.standbys() if s.database.name == regions.shard)
 
         def first_failure() -> float | None:
@@ -250,6 +253,7 @@ def test_region_a_is_lost_region_b_is_promoted_and_the_loss_is_what_b_had_not_re
         processes.wait_until(lambda: first_failure() is not None, timeout=DETECTION_TIMEOUT, what="a client's error")
         detected_at = time.monotonic()
         time.sleep(CONFIRM_SECONDS)
+        served_without_a = reads_served_in_b() - served_at_kill
         # The operator's step (`make promote-region`): it prints what B had received of each database.
         received = dict(
             line.split() for line in runner(regions.a, "promote-region").splitlines() if line.startswith("  ")
@@ -298,7 +302,7 @@ def test_region_a_is_lost_region_b_is_promoted_and_the_loss_is_what_b_had_not_re
         f"\n  error window {window:.2f}s (bound {ERROR_WINDOW_BOUND:g}s); failed requests by outcome: "
         f"{dict(Counter(r.outcome for r in done if not r.ok))}"
         f"\n  reads meanwhile: {sum(r.ok for r in reads_during)} ok, {sum(not r.ok for r in reads_during)} failed, "
-        f"the slowest {slowest_read:.2f}s"
+        f"the slowest {slowest_read:.2f}s; {served_without_a} transactions on B's standby before the promotion"
         f"\n  writes: {len(before_kill)} acknowledged before the kill, {len(lost)} lost "
         f"({len(lost) / max(len(before_kill), 1):.1%}); {len(before_kill) - len(must_be_kept)} acknowledged after the "
         f"last position B had received ({received[regions.shard]}); {len(acknowledged)} acknowledged in all"
@@ -308,6 +312,9 @@ def test_region_a_is_lost_region_b_is_promoted_and_the_loss_is_what_b_had_not_re
     assert not [row for row in must_be_kept if row not in present], "a write B had received is missing"
     assert all(at > killed_at - 1 for _, at in lost), "only the writes of A's last moments may be lost"
     assert window <= ERROR_WINDOW_BOUND
+    assert reads_during, "clients read while region B had no primary"
+    assert all(r.ok for r in reads_during), "reads of the control database are served by B's standby meanwhile"
+    assert served_without_a > 0
     after = [r for r in done if r.started > back_at + 1]
     assert after, "clients went on after the recovery"
     assert all(r.ok for r in after), "region B serves every request once it holds the primaries"
