@@ -215,10 +215,13 @@ class RegionB(Group):
     def context(self, ctx: Context) -> Context:
         """Region B's context, from region A's: its folder, and its app's addresses."""
         base = ctx.port("REGION_PORT")
+        var_dir = ctx.var_dir / "region-b"
+        # Migrations and moves (the direct aliases) go to the primaries: A's, or B's own once promoted.
+        direct = "standby" if (var_dir / PROMOTED).exists() else "link"
         env = dict(ctx.env)
         for database in self.routes:
             env[database.pooled_variable] = str(database.port(ctx, "writer"))
-            env[database.direct_variable] = str(database.port(ctx, "link"))
+            env[database.direct_variable] = str(database.port(ctx, direct))
         control = self.routes[0]
         env.update(
             REPLICA_PORT=str(control.port(ctx, "standby")),
@@ -233,7 +236,7 @@ class RegionB(Group):
             tier=ctx.tier,
             settings=ctx.settings,
             base_dir=ctx.base_dir,
-            var_dir=ctx.var_dir / "region-b",
+            var_dir=var_dir,
             env=env,
             python=ctx.python,
         )
