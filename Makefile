@@ -109,6 +109,12 @@ backup: $(STAMP) ## A backup of the running tier3+ stack's database (pgBackRest;
 restore-drill: $(STAMP) ## Restore the latest backup to a point in time into a scratch cluster, check every table, report RPO/RTO
 	@$(PY) -m app.runner restore-drill
 
+region-b: $(STAMP) ## Region B beside the running tier4 stack: a standby per database across a 25 ms link, its own Redis and app
+	@$(PY) -m app.runner region-b
+
+promote-region: $(STAMP) ## Region A is lost: promote region B's standbys and point its writes at them
+	@$(PY) -m app.runner promote-region
+
 doctor: $(STAMP) ## The scaling doctor on the running stack: which milestone problem it has (JSON=1, RESET=1); exit 1 on one
 	@$(PY) -m app.runner doctor $(if $(JSON),--json) $(if $(RESET),--reset)
 
@@ -131,4 +137,4 @@ clean: $(STAMP) ## Stop everything and delete var/ (databases, media, logs) and 
 	@$(PY) -m app.runner down --volumes
 	rm -rf var
 
-.PHONY: help install up down deploy ps logs tls migrate-data diff lint test bench loadtest backup restore-drill doctor capacity fmt clean
+.PHONY: help install up down deploy ps logs tls migrate-data diff lint test bench loadtest backup restore-drill region-b promote-region doctor capacity fmt clean

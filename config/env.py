@@ -45,6 +45,10 @@ DEFAULT_PORTS: dict[str, int] = {
     # in front of the write port, then each Patroni member's PostgreSQL and REST API, from here on
     # (``failover_port``, ``failover_member_ports``).
     "FAILOVER_PORT": 15460,
+    # A second region simulated on this machine (tier4, being built): the link's ports, each of
+    # region B's standbys and poolers, its Redis servers and app instances, from here on
+    # (``app.runner.units.regions``).
+    "REGION_PORT": 15480,
 }
 
 #: The loopback address the runner's load balancer connects to the app instances from, so the
@@ -83,6 +87,10 @@ def failover_member_ports(number: int, base: int | None = None) -> tuple[int, in
     """Patroni member ``number``'s (from 1) PostgreSQL port and its REST API's."""
     server = (port("FAILOVER_PORT") if base is None else base) + FAILOVER_MEMBERS + 2 * (number - 1)
     return server, server + 1
+
+
+#: Ports the second region's block holds (``app.runner.units.regions`` says which is whose).
+REGION_WIDTH = 32
 
 
 def string(name: str, default: str) -> str:

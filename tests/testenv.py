@@ -25,6 +25,7 @@ os.environ.setdefault("ALERTMANAGER_PORT", "18093")
 os.environ.setdefault("EXPORTER_PORT", "18100")  # and the 23 after it
 os.environ.setdefault("SHARD_PORT", "25440")  # and the 7 after it
 os.environ.setdefault("FAILOVER_PORT", "25460")  # and the 15 after it
+os.environ.setdefault("REGION_PORT", "25480")  # and the 31 after it
 # collectstatic (this pass's and every stack's it starts) reuses the compressed copies made before.
 os.environ.setdefault(
     "STATIC_COMPRESSION_CACHE", os.path.join(os.environ["MILESTONES_VAR"], "cache", "static-compression")

@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from app.runner.containers import compose
@@ -26,7 +27,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.runner", description=__doc__)
     parser.add_argument(
         "command",
-        choices=["up", "down", "ps", "logs", "deploy", "migrate-data", "tls", "backup", "restore-drill", "doctor"],
+        choices=[
+            *("up", "down", "ps", "logs", "deploy", "migrate-data", "tls", "backup", "restore-drill", "doctor"),
+            *("region-b", "promote-region"),
+        ],
     )
     parser.add_argument("--tier", default=os.environ.get("TIER") or None)
     parser.add_argument("--runtime", choices=["processes", "containers"], default=os.environ.get("RUNTIME") or None)
@@ -65,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command in ("backup", "restore-drill"):
             return backup_command(args.command, tier, var_dir)
+        if args.command in ("region-b", "promote-region"):
+            return region_command(args.command, tier, var_dir)
         if args.command == "doctor":
             return doctor_command(
                 tier, var_dir, [*(["--json"] if args.json else []), *(["--reset"] if args.reset else [])]
@@ -84,6 +90,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Rolling restart of {tier}'s app instances …")
             rolling_restart(stack)
         elif args.command == "down":
+            from app.runner.units.regions import RegionB
+
+            region, region_ctx = RegionB.beside(stack.ctx)
+            if region.stop(region_ctx):
+                print("  stopped region B")
             stack.down()
             print(f"{tier} is stopped.")
             if args.volumes:
@@ -132,6 +143,26 @@ def backup_command(command: str, tier: str, var_dir: Path) -> int:
     print("\n".join(report.lines()))
     backups.save(report, project_env.BASE_DIR / "bench" / "results" / "restore-drill.json")
     return 0 if report.matched and report.canary_rows_restored == backups.CANARY_ROWS else 1
+
+
+def region_command(command: str, tier: str, var_dir: Path) -> int:
+    """``make region-b``: region B beside the running tier4 stack (region A), across the link;
+    ``make promote-region``: the operator's step when region A is lost, B takes the writes."""
+    from app.runner.units.regions import RegionB
+
+    stack = started_stack(tier, var_dir)
+    region, ctx = RegionB.beside(stack.ctx)
+    if command == "region-b":
+        print(f"Starting region B beside {tier} (region A) …")
+        region.start(ctx)
+        print(f"Region B is up at {region.url(ctx)}; the link: {region.link().address(ctx)}")
+        return 0
+    started = time.monotonic()
+    received = region.promote(ctx)
+    print(f"Region B holds the primaries ({time.monotonic() - started:.1f} s); what it had received of region A's WAL:")
+    for database, position in received.items():
+        print(f"  {database:<10} {position}")
+    return 0
 
 
 def doctor_command(tier: str, var_dir: Path, options: list[str]) -> int:

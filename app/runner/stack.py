@@ -151,13 +151,14 @@ def running_ports(var_dir: Path) -> dict[str, str]:
 #: Ports kept from these on, in a private stack: app instances from WEB_INSTANCE_PORT, the
 #: object store's servers from OBJECT_STORE_PORT (app.runner.units.object_store), and tier4's
 #: shards' servers and poolers from SHARD_PORT (up to four shards), and the failover block (etcd,
-#: HAProxy, the Patroni members) from FAILOVER_PORT.
+#: HAProxy, the Patroni members) from FAILOVER_PORT, and the second region's block from REGION_PORT.
 PORT_RANGES = {
     "WEB_INSTANCE_PORT": 8,
     "OBJECT_STORE_PORT": 8,
     "EXPORTER_PORT": 24,
     "SHARD_PORT": 8,
     "FAILOVER_PORT": project_env.FAILOVER_WIDTH,
+    "REGION_PORT": project_env.REGION_WIDTH,
 }
 
 

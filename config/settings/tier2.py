@@ -75,6 +75,9 @@ REPLICA_ROUTING = {
     # Each app process probes the replica this often, and retries one found down after RETRY_SECONDS.
     "CHECK_SECONDS": 0.5,
     "RETRY_SECONDS": 5.0,
+    # A read request the primary fails is not run again on a replica that was skipped (tier4's
+    # regions turn this on: reads a region's standby can serve while the other region is lost).
+    "STALE_READS": False,
     # The standby's own address (not its PgBouncer's): a probe must fail fast, not queue.
     "PROBE": {"HOST": env.string("REPLICA_HOST", "127.0.0.1"), "PORT": env.port("REPLICA_PORT")},
 }

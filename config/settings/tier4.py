@@ -16,7 +16,10 @@ What this milestone turns on, on top of tier3:
 * a guard on every connection against queries that join across the split, and a shard that
   does not answer turned into a 503 for its own teams only;
 * layered caches: each process keeps the hottest entries of the application cache for a few
-  seconds (L1) in front of tier3's Redis cache (L2), told of every invalidation by pub/sub.
+  seconds (L1) in front of tier3's Redis cache (L2), told of every invalidation by pub/sub;
+* stale reads rather than errors: a read request the control database's primary fails is served
+  by its replica when the replica answers but had been skipped (its primary unreachable, as in a
+  second region while the first is lost).
 
 Needs running: as tier3 plus, for each shard, a PostgreSQL cluster and its PgBouncer.
 
@@ -37,6 +40,7 @@ from config.settings.tier3 import (
     JOBS_OUTBOX,
     MIDDLEWARE,
     MIGRATION_DATABASE,
+    REPLICA_ROUTING,
     RUNNER_SERVICES,
 )
 
@@ -84,6 +88,11 @@ del number, alias, server, pooler
 MIGRATION_DATABASES = [MIGRATION_DATABASE, *(f"{alias}-direct" for alias in SHARDING["SHARDS"])]
 
 DATABASE_ROUTERS = ["app.platform.sharding.routing.ShardRouter"]
+# A read request the control database's primary fails is run again on its replica, if the replica
+# answers though it was skipped (it stopped streaming): in a second region whose primaries are in a
+# region that is lost, the standby's data, seconds old at most, rather than an error
+# (app.platform.db.routing; "Two regions" in the README).
+REPLICA_ROUTING = {**REPLICA_ROUTING, "STALE_READS": True}
 # A team-scoped row's global relations (a post's author and team) are read from the control
 # database by id, never joined; reads that span every team gather each shard's rows and merge.
 LOADING_STRATEGY = "app.platform.sharding.loading.ShardedLoading"

@@ -59,6 +59,11 @@ class ReplicaState:
     suspect: bool = False
     #: The furthest WAL position it is known to have replayed (probes and checks only move it on).
     replayed_lsn: int = 0
+    #: Whether it answered its last probe and query, usable or not (a standby that stopped streaming
+    #: or fell behind still answers): it can then serve reads when the primary cannot (``STALE_READS``).
+    answered: bool = True
+    #: Read requests it served, older than the primary, because the primary failed under them.
+    stale_reads: int = 0
     fallbacks: Counter = field(default_factory=Counter)
     probing: threading.Lock = field(default_factory=threading.Lock)
 
@@ -99,8 +104,10 @@ def _probe(alias: str, state: ReplicaState) -> None:
         with psycopg.connect(**_probe_params(alias), autocommit=True) as connection:
             standby, replayed, streaming, lag = connection.execute(LAG_SQL).fetchone() or (False, None, False, None)
     except psycopg.Error as exc:
+        state.answered = False
         _mark(alias, state, False, f"down: {_first_line(exc)}", retry_after=limits["RETRY_SECONDS"])
         return
+    state.answered = True
     if not standby or not streaming:
         problem = "is not a standby (promoted?)" if not standby else "is not streaming from the primary"
         _mark(alias, state, False, f"down: the server {problem}", retry_after=limits["RETRY_SECONDS"])
@@ -178,7 +185,19 @@ def _probe_params(alias: str) -> dict[str, Any]:
 
 def mark_down(alias: str, error: BaseException) -> None:
     """A query on the replica failed between probes: skip it until the next probe after RETRY_SECONDS."""
+    _state(alias).answered = False
     _mark(alias, _state(alias), False, f"down: {_first_line(error)}", retry_after=_limits()["RETRY_SECONDS"])
+
+
+def answers(alias: str) -> bool:
+    """Whether the replica answered when last asked, though it may be skipped for reads."""
+    return _state(alias).answered
+
+
+def count_stale_read(alias: str) -> None:
+    state = _state(alias)
+    with _lock:
+        state.stale_reads += 1
 
 
 def _first_line(error: BaseException) -> str:
@@ -219,6 +238,7 @@ def report() -> dict[str, Any]:
                 "lag_seconds": state.lag_seconds,
                 "probes": state.probes,
                 "reads_sent_to_primary": dict(state.fallbacks),
+                "reads_served_stale": state.stale_reads,
             }
             for alias, state in _states.items()
         }

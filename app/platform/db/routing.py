@@ -27,6 +27,13 @@ write that has already happened. The router sends a read to the primary instead 
   replica query fails anyway (it died since the last probe) is marked down and run again,
   once, on the primary, so the client gets its page.
 
+The other way round, where the tier allows it (``REPLICA_ROUTING["STALE_READS"]``, tier4): a read
+request that the primary fails while the replica was skipped but still answers (it stopped
+streaming, or fell behind: its primary is unreachable, as when a region is lost) is run again,
+once, with every read on the replica: older data rather than an error. Not for a request that
+wrote, nor for a client whose last write the replica has not replayed (it would read its own
+write undone).
+
 Django consults the router for every query (``DATABASE_ROUTERS``); views never name a database.
 """
 
@@ -65,6 +72,8 @@ _replayed: ContextVar[bool | None] = ContextVar("milestones_replica_replayed", d
 #: Whether this request read from the primary in the replica's stead (down, lagging, or behind the
 #: client): it may then have seen what the replica has not.
 _read_primary: ContextVar[bool] = ContextVar("milestones_read_primary", default=False)
+#: The primary failed under this read request: its reads go to the replica however far behind (STALE_READS).
+_stale_ok: ContextVar[bool] = ContextVar("milestones_stale_reads", default=False)
 
 
 def replica_alias() -> str:
@@ -88,6 +97,8 @@ class PrimaryReplicaRouter:
         if _pinned.get() or _wrote.get() or connections[PRIMARY].in_atomic_block:
             return PRIMARY
         alias = replica_alias()
+        if _stale_ok.get():
+            return alias
         needed = _after.get()
         if not replica_health.usable(alias) or (needed is not None and not _replica_has_replayed(alias, needed)):
             # Served what the replica may not have: the client must not read older data next.
@@ -168,15 +179,38 @@ class ReadYourWritesMiddleware:
             response.delete_cookie(LSN_COOKIE, samesite="Lax")  # replayed: later reads need no check
         return response
 
+    def _stale_instead(self, request: HttpRequest, alias: str) -> HttpResponse | None:
+        """Run a read request again with every read on the replica, which was skipped but answers,
+        since the primary cannot serve it (``STALE_READS``); ``None`` where that would be wrong."""
+        allowed = settings.REPLICA_ROUTING.get("STALE_READS", False)
+        if not allowed or request.method not in SAFE_METHODS or getattr(request, "_replica_retried", False):
+            return None
+        needed = _after.get()
+        if _wrote.get() or not replica_health.answers(alias):
+            return None
+        if needed is not None and not _replica_has_replayed(alias, needed):
+            return None
+        request._replica_retried = True  # type: ignore[attr-defined]
+        connections[PRIMARY].close()
+        replica_health.count_stale_read(alias)
+        token = _stale_ok.set(True)
+        try:
+            return self.get_response(request)
+        finally:
+            _stale_ok.reset(token)
+
     @staticmethod
     def _cookie(request: HttpRequest, response: HttpResponse, name: str, value: str, max_age: int) -> None:
         response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="Lax", secure=request.is_secure())
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        """The replica failed under a read request: mark it down and serve the request from the primary."""
+        """The replica failed under a read request: mark it down and serve the request from the
+        primary. The primary failed under one: serve it from the replica where the tier allows it."""
         alias = replica_alias()
-        if not isinstance(exception, OperationalError | InterfaceError) or not connections[alias].errors_occurred:
+        if not isinstance(exception, OperationalError | InterfaceError):
             return None
+        if not connections[alias].errors_occurred:
+            return self._stale_instead(request, alias) if connections[PRIMARY].errors_occurred else None
         replica_health.mark_down(alias, exception)
         connections[alias].close()
         if request.method not in SAFE_METHODS or getattr(request, "_replica_retried", False):

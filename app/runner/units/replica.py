@@ -22,18 +22,26 @@ class Replica(Postgres):
     name = "replica"
     port_name = "REPLICA_PORT"
     archives = False
+    #: The slot it holds on the server it copies.
+    slot = SLOT
 
     def data_dir(self, ctx: Context):
         return ctx.var_dir / "pg" / "replica"
+
+    def source_port(self, ctx: Context) -> int:
+        """Where the server it copies and streams from answers (a standby of another region's
+        primary streams through the link between the regions)."""
+        return ctx.port("PG_PORT")
 
     def prepare(self, ctx: Context) -> None:
         """Take a base backup of the primary, unless the standby already follows this primary."""
         import psycopg
 
         data = self.data_dir(ctx)
-        marker = data.parent / "replica.source"
+        marker = data.parent / f"{self.name}.source"
+        source = f"host=127.0.0.1 port={self.source_port(ctx)} user=postgres dbname=postgres"
         try:
-            with psycopg.connect(Postgres().dsn(ctx, "postgres"), autocommit=True, connect_timeout=2) as primary:
+            with psycopg.connect(source, autocommit=True, connect_timeout=2) as primary:
                 (identifier,) = primary.execute("SELECT system_identifier FROM pg_control_system()").fetchone() or ("",)
                 system_id = str(identifier)
                 current = (data / "PG_VERSION").exists() and marker.exists() and marker.read_text() == system_id
@@ -43,19 +51,21 @@ class Replica(Postgres):
                 primary.execute(
                     "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
                     " WHERE slot_name = %s AND NOT active",
-                    [SLOT],
+                    [self.slot],
                 )
         except psycopg.OperationalError as exc:
-            raise RunnerError(f"the replica needs the primary running on port {ctx.port('PG_PORT')}: {exc}") from exc
+            raise RunnerError(
+                f"{self.name} needs its primary answering on port {self.source_port(ctx)}: {exc}"
+            ) from exc
         self.empty_data_dir(ctx)
         self.run_tool(
             ctx,
             "pg_basebackup",
             [
-                *("-h", "127.0.0.1", "-p", str(ctx.port("PG_PORT")), "-U", "postgres"),
+                *("-h", "127.0.0.1", "-p", str(self.source_port(ctx)), "-U", "postgres"),
                 *("-D", str(data)),
                 # -R: write standby.signal and primary_conninfo; -C -S: create the slot; -X stream: WAL alongside.
-                *("-R", "-C", "-S", SLOT, "-X", "stream", "--checkpoint=fast"),
+                *("-R", "-C", "-S", self.slot, "-X", "stream", "--checkpoint=fast"),
             ],
         )
         marker.write_text(system_id)
@@ -73,7 +83,7 @@ class Replica(Postgres):
         """Nothing to create: databases and extensions arrive from the primary."""
 
     def address(self, ctx: Context) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port(ctx)} (hot standby of :{ctx.port('PG_PORT')})"
+        return f"postgresql://postgres@127.0.0.1:{self.port(ctx)} (hot standby of :{self.source_port(ctx)})"
 
 
 class ReplicaPgBouncer(PgBouncer):
