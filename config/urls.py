@@ -28,6 +28,9 @@ urlpatterns = [
     path("", include("app.posts.urls")),
 ]
 
+# A database that does not answer is a 503 with a message; anything else, Django's 500 page.
+handler500 = "app.web.server_errors.server_error"
+
 if settings.METRICS:  # tier3: Prometheus scrapes each instance (app.platform.telemetry.exposition)
     from app.platform.telemetry.exposition import metrics
 

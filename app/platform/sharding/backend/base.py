@@ -24,12 +24,10 @@ from django.db import InterfaceError, OperationalError
 from django.db.models import ForeignKey
 
 from app.platform.db.backends.postgresql import base
+from app.platform.db.unavailable import server_failed
 from app.platform.errors import Unavailable
 
 DATA_STATEMENTS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
-#: SQLSTATE classes that mean the server, not the statement, failed: connection exceptions
-#: (PgBouncer reports a shard it cannot reach as 08P01) and shutdowns.
-UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03")
 
 
 class CrossShardQuery(RuntimeError):
@@ -70,13 +68,6 @@ def _forbidden(on_shard: bool) -> re.Pattern[str] | None:
     return re.compile('"(' + "|".join(re.escape(table) for table in sorted(tables)) + ')"')
 
 
-def _server_failed(error: BaseException) -> bool:
-    cause = error.__cause__ or error
-    state = getattr(cause, "sqlstate", None)
-    closed = getattr(getattr(cause, "pgconn", None), "status", 0) != 0  # 0: CONNECTION_OK
-    return state is None or state.startswith(UNAVAILABLE_STATES) or closed
-
-
 class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, settings_dict: dict[str, Any], alias: str = "default") -> None:
         super().__init__(settings_dict, alias)
@@ -87,7 +78,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         try:
             return super().get_new_connection(conn_params)
         except Exception as exc:
-            if self.shard and _server_failed(exc):
+            if self.shard and server_failed(exc):
                 raise ShardUnavailable(self.shard) from exc
             raise
 
@@ -108,6 +99,6 @@ class DatabaseWrapper(base.DatabaseWrapper):
         try:
             return execute(sql, params, many, context)
         except (OperationalError, InterfaceError) as exc:
-            if _server_failed(exc):
+            if server_failed(exc):
                 raise ShardUnavailable(self.shard) from exc
             raise
