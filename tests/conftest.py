@@ -37,8 +37,19 @@ def tier_services():
 
     stack = Stack(django_settings.TIER, environ=dict(os.environ, MILESTONES_VAR=str(TEST_VAR / "services")))
     stack.up(infrastructure_only=True)
+    _forget_queued_jobs()
     yield stack
     stack.down(quiet=True)
+
+
+def _forget_queued_jobs() -> None:
+    """A session killed before its teardown leaves jobs queued in the broker's append-only file,
+    for rows that no longer exist: this session's tests would wait on them (``drained``)."""
+    url = getattr(django_settings, "CELERY_BROKER_URL", "") or ""
+    if url.startswith("redis://"):
+        import redis
+
+        redis.Redis.from_url(url).flushdb()
 
 
 @pytest.fixture(scope="session")
