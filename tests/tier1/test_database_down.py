@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pytest
 from django.db import connections
 
-from app.platform.db import unavailable
+from app.platform import outages
 from app.runner.processes import free_port
 from app.web.server_errors import API_SERVER_ERROR
 from tests.factories import PostFactory
@@ -45,8 +45,8 @@ def database_down(client) -> Iterator[None]:
 
 def assert_unavailable_page(response) -> None:
     assert response.status_code == 503, response.content[:300]
-    assert response["Retry-After"] == str(unavailable.RETRY_AFTER_SECONDS)
-    assert unavailable.MESSAGE.encode() in response.content
+    assert response["Retry-After"] == str(outages.RETRY_AFTER_SECONDS)
+    assert outages.DATABASE.encode() in response.content
     assert b"Something went wrong" not in response.content
 
 
@@ -66,8 +66,8 @@ def test_an_api_read_and_an_api_write_are_503_with_the_json_error_body(client, b
         client.post("/api/v1/orders", {"product_id": 1, "quantity": 1}, content_type="application/json", **bearer),
     ):
         assert response.status_code == 503
-        assert response.json() == {"detail": unavailable.MESSAGE, "errors": {}}
-        assert response["Retry-After"] == str(unavailable.RETRY_AFTER_SECONDS)
+        assert response.json() == {"detail": outages.DATABASE, "errors": {}}
+        assert response["Retry-After"] == str(outages.RETRY_AFTER_SECONDS)
 
 
 def test_a_comment_sent_while_the_database_is_down_is_refused_and_not_written(client, bearer):

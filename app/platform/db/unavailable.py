@@ -3,9 +3,9 @@
 A query can fail because of what it asks (a constraint, a syntax error, a serialization
 failure: the request's fault or a retry's business) or because the server is not there (refused
 connection, server shut down, a pooler that cannot reach it). Only the second is an outage: the
-page says so with a 503 and ``Retry-After`` instead of a 500, and the shard backend (tier4)
-narrows it to the teams on that shard. Only PostgreSQL's errors are judged here: SQLite (tier0)
-has no server to lose.
+page says so with a 503 (``app.platform.outages``), and the shard backend (tier4) narrows it to
+the teams on that shard. Only PostgreSQL's errors are judged here: SQLite (tier0) has no server
+to lose.
 """
 
 from __future__ import annotations
@@ -16,10 +16,6 @@ from django.db import InterfaceError, OperationalError
 #: SQLSTATE classes that mean the server, not the statement, failed: connection exceptions
 #: (PgBouncer reports a server it cannot reach as 08P01) and shutdowns.
 UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03")
-
-#: What a page says while the database does not answer.
-MESSAGE = "The database is not answering right now; nothing was changed. Please try again in a moment."
-RETRY_AFTER_SECONDS = 5
 
 
 def server_failed(error: BaseException) -> bool:
