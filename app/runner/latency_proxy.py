@@ -25,6 +25,9 @@ from dataclasses import dataclass
 
 #: How much one read may take from a socket: a WAL stream's chunks, a query's packets.
 CHUNK = 64 * 1024
+#: Chunks held for their delay at most, per direction (16 MiB): past that the proxy stops reading,
+#: and TCP holds the sender back, as a full link would, instead of the proxy's memory growing.
+IN_FLIGHT = 256
 
 
 @dataclass(frozen=True)
@@ -43,18 +46,18 @@ class Route:
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float) -> None:
     """Copy ``reader`` to ``writer``, each chunk sent ``delay`` seconds after it was read.
 
-    Reading goes on while earlier chunks wait, so the delay adds latency, not a cap on throughput.
-    End of stream is passed on (after the delay too) as a half close.
+    Reading goes on while earlier chunks wait (up to ``IN_FLIGHT`` of them), so the delay adds
+    latency, not a cap on throughput. End of stream is passed on (after the delay too) as a half close.
     """
-    queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+    queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue(maxsize=IN_FLIGHT)
 
     async def read() -> None:
         try:
             while chunk := await reader.read(CHUNK):
-                queue.put_nowait((time.monotonic() + delay, chunk))
+                await queue.put((time.monotonic() + delay, chunk))
         except (ConnectionError, OSError):
             pass
-        queue.put_nowait((time.monotonic() + delay, b""))
+        await queue.put((time.monotonic() + delay, b""))
 
     reading = asyncio.create_task(read())
     try:
