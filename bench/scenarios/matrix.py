@@ -96,8 +96,8 @@ def run(*, seconds: float, quick: bool = False) -> Report:
     tiers, rungs = (QUICK_TIERS, QUICK_RUNGS) if quick else (TIERS, RUNGS)
     rung_seconds = seconds if quick else max(seconds, MIN_RUNG_SECONDS)
     cells = {tier: _ladder(tier, rungs, rung_seconds, spawn_seconds=1.0 if quick else SPAWN_SECONDS) for tier in tiers}
-    per_user = _rate_per_user([cell for row in cells.values() for cell in row])
-    report = _report(cells, rungs, per_user, rung_seconds)
+    per_user, basis = _rate_per_user([cell for row in cells.values() for cell in row])
+    report = _report(cells, rungs, per_user, basis, rung_seconds)
     if not quick:
         # The README shows the latest full run; a smoke run's picture belongs in its results only.
         from bench.chart import heat_map
@@ -187,14 +187,16 @@ def _judged_queue_age(peaks: Peaks) -> float | None:
     return max((age for queue, age in peaks.queue_age.items() if queue not in UNJUDGED_QUEUES), default=0.0)
 
 
-def _rate_per_user(cells: list[Cell]) -> float:
-    """Requests a second one simulated user makes while the server keeps up: its think time's pace.
+def _rate_per_user(cells: list[Cell]) -> tuple[float, str]:
+    """Requests a second one simulated user makes while the server keeps up (its think time's
+    pace), and where that was measured.
 
-    The median over the cells that held (where the server, not the user, would otherwise set it);
-    over every cell when none held.
+    The median over the cells that held (elsewhere the server, not the user, sets the pace); over
+    every cell when none held, which understates it.
     """
-    held = [cell for cell in cells if cell.verdict == HOLDS] or cells
-    return statistics.median(cell.requests_per_second / cell.users for cell in held)
+    held = [cell for cell in cells if cell.verdict == HOLDS]
+    basis = "where the tiers held" if held else "over every rung (none held)"
+    return statistics.median(cell.requests_per_second / cell.users for cell in held or cells), basis
 
 
 def _held_users(cells: list[Cell]) -> float:
@@ -202,7 +204,9 @@ def _held_users(cells: list[Cell]) -> float:
     return max((cell.real_users for cell in cells if cell.verdict == HOLDS), default=0.0)
 
 
-def _report(cells: dict[str, list[Cell]], rungs: tuple[int, ...], per_user: float, seconds: float) -> Report:
+def _report(
+    cells: dict[str, list[Cell]], rungs: tuple[int, ...], per_user: float, basis: str, seconds: float
+) -> Report:
     tiers = list(cells)
     first, last = _held_users(cells[tiers[0]]), _held_users(cells[tiers[-1]])
     assumptions = Assumptions()
@@ -229,7 +233,7 @@ def _report(cells: dict[str, list[Cell]], rungs: tuple[int, ...], per_user: floa
     # ASCII only: the heat map's font has no glyphs for the usual symbols.
     method = (
         f"each rung measured for {seconds:.0f} s once its users had started; a simulated user made "
-        f"{per_user:.2f} req/s where the tiers held; real users = req/s / ({assumptions.active_share:g} active "
+        f"{per_user:.2f} req/s {basis}; real users = req/s / ({assumptions.active_share:g} active "
         f"x {assumptions.peak_factor:g} peak x {assumptions.requests_per_minute:g} req/min / 60), make capacity's model"
     )
     bounds = (
