@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import re
 import shutil
 import subprocess
 import sys
@@ -61,6 +62,21 @@ def read_stats(prefix: Path) -> list[Row]:
             )
             for row in csv.DictReader(handle)
         ]
+
+
+def commonest_failure(prefix: Path) -> str:
+    """What most failed requests failed with, from ``<prefix>_failures.csv``: the HTTP status when
+    the error names one (``503``), else Locust's error text; empty when nothing failed."""
+    path = Path(f"{prefix}_failures.csv")
+    if not path.exists():
+        return ""
+    counts: dict[str, int] = {}
+    with path.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            status = re.search(r"\b([1-5]\d\d)\b", row["Error"])
+            key = status.group(1) if status else row["Error"][:60]
+            counts[key] = counts.get(key, 0) + int(row["Occurrences"])
+    return max(counts, key=counts.__getitem__, default="")
 
 
 def _number(cell: str) -> float:

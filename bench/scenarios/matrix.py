@@ -28,7 +28,7 @@ from typing import Any
 from app.runner.stack import Stack
 from bench.capacity.model import Assumptions, users_for
 from bench.chart import HeatCell, HeatMap
-from bench.loadtest.run import Row, read_stats, run_locust, seeded_users
+from bench.loadtest.run import Row, commonest_failure, read_stats, run_locust, seeded_users
 from bench.pressure import Peaks, PressureSampler
 from bench.report import Report
 from bench.stacks import bench_stack
@@ -47,9 +47,10 @@ from bench.verdict import (
 )
 
 TIERS = ("tier0", "tier1", "tier2", "tier3", "tier4")
-#: Locust users at each rung: doubling, from a load every tier takes to one past what this
-#: 2-core machine's tiers hold with the load generator on the same cores.
-RUNGS = (10, 25, 50, 100, 200)
+#: Locust users at each rung: from a load every tier takes to one past what this 2-core machine's
+#: tiers hold with the load generator on the same cores, closer together where they give way
+#: (a first run of 10/25/50/100/200 saw every tier on PostgreSQL hold 50 and break at 100).
+RUNGS = (10, 25, 50, 75, 100, 150)
 #: The smoke size: two tiers (SQLite, and PostgreSQL with a broker, so every figure is read), two
 #: small rungs. Proves the harness, not the tiers.
 QUICK_TIERS = ("tier0", "tier1")
@@ -84,6 +85,8 @@ class Cell:
     queue_age_seconds: float | None
     verdict: str
     reason: str
+    #: What most failed requests failed with (``503``), empty when none failed.
+    commonest_failure: str
     peaks: dict[str, Any]
 
     @property
@@ -150,6 +153,7 @@ def _rung(
     finally:
         sampler.stop()
     total = _aggregated(read_stats(prefix))
+    failure = commonest_failure(prefix)
     peaks = sampler.peaks
     queue_age = _judged_queue_age(peaks)
     judged = judge(
@@ -169,9 +173,17 @@ def _rung(
         connections=peaks.busiest_server,
         queue_age_seconds=queue_age,
         verdict=judged.verdict,
-        reason=judged.reason,
+        reason=_with_failure(judged.reason, failure),
+        commonest_failure=failure,
         peaks={**asdict(peaks), "errors": peaks.errors[:3]},
     )
+
+
+def _with_failure(reason: str, failure: str) -> str:
+    """The reason, with what the requests failed with where errors are part of it: "errors 7% (503)"."""
+    if not failure or "errors" not in reason:
+        return reason
+    return ", ".join(f"{part} ({failure})" if part.startswith("errors") else part for part in reason.split(", "))
 
 
 def _aggregated(rows: list[Row]) -> Row:
@@ -199,16 +211,17 @@ def _rate_per_user(cells: list[Cell]) -> tuple[float, str]:
     return statistics.median(cell.requests_per_second / cell.users for cell in held or cells), basis
 
 
-def _held_users(cells: list[Cell]) -> float:
-    """The most real users a tier's ladder served while it held (0 when it held at no rung)."""
-    return max((cell.real_users for cell in cells if cell.verdict == HOLDS), default=0.0)
+def _served_users(cells: list[Cell]) -> float:
+    """The most real users a tier's ladder served before it broke (holding or straining; 0 when it
+    broke at every rung): where its edge is."""
+    return max((cell.real_users for cell in cells if cell.verdict != BREAKS), default=0.0)
 
 
 def _report(
     cells: dict[str, list[Cell]], rungs: tuple[int, ...], per_user: float, basis: str, seconds: float
 ) -> Report:
     tiers = list(cells)
-    first, last = _held_users(cells[tiers[0]]), _held_users(cells[tiers[-1]])
+    first, last = _served_users(cells[tiers[0]]), _served_users(cells[tiers[-1]])
     assumptions = Assumptions()
     headings = [
         [f"{users} Locust users", f"~{_people(users_for(users * per_user, assumptions))} real users"] for users in rungs
@@ -266,7 +279,7 @@ def _report(
         ],
         rows=rows,
         ratio=last / first if first else 0.0,
-        ratio_label=f"real users held: {tiers[-1]} / {tiers[0]} (0 when {tiers[0]} held at no rung)",
+        ratio_label=f"real users served before breaking: {tiers[-1]} / {tiers[0]} (0: {tiers[0]} broke at once)",
         notes=[
             method,
             bounds,
@@ -280,7 +293,7 @@ def _report(
             "rungs": list(rungs),
             "rung_seconds": seconds,
             "requests_per_second_per_user": per_user,
-            "held_users": {tier: _held_users(row) for tier, row in cells.items()},
+            "served_users": {tier: _served_users(row) for tier, row in cells.items()},
         },
         heat_map=grid,
     )
