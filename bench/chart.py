@@ -54,7 +54,7 @@ class HeatMap:
     notes: list[str] = field(default_factory=list)
 
 
-CELL_WIDTH, CELL_HEIGHT, ROW_LABEL_WIDTH, LINE = 190, 84, 110, 19
+CELL_WIDTH, CELL_HEIGHT, ROW_LABEL_WIDTH, LINE = 190, 90, 110, 19
 
 
 def heat_map(grid: HeatMap, path: Path) -> None:

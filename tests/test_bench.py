@@ -170,6 +170,7 @@ def test_the_milestone_matrix_judges_every_cell_and_draws_the_heat_map(results: 
             assert cell["verdict"] in VERDICTS
             assert bool(cell["reason"]) == (cell["verdict"] != HOLDS), cell  # the reason at the edge
             assert cell["real_users"] > 0
+            assert 0 < cell["stack_cores"] <= cell["machine_cores"]
             if tier == "tier0":  # SQLite, jobs inline: nothing to count
                 assert cell["connections"] is None
                 assert cell["queue_age_seconds"] is None

@@ -28,6 +28,7 @@ from typing import Any
 from app.runner.stack import Stack
 from bench.capacity.model import Assumptions, users_for
 from bench.chart import HeatCell, HeatMap
+from bench.cpu import OTHERS, CpuMeter, stack_sessions
 from bench.loadtest.run import Row, commonest_failure, read_stats, run_locust, seeded_users
 from bench.pressure import Peaks, PressureSampler
 from bench.report import Report
@@ -87,6 +88,10 @@ class Cell:
     reason: str
     #: What most failed requests failed with (``503``), empty when none failed.
     commonest_failure: str
+    #: Cores the tier's processes used over the rung, and the whole machine (the load generator
+    #: and anything else running included): where the machine, not the tier, ran out.
+    stack_cores: float
+    machine_cores: float
     peaks: dict[str, Any]
 
     @property
@@ -137,7 +142,9 @@ def _rung(
 ) -> Cell:
     prefix = folder / f"rung-{users}"
     sampler = PressureSampler(stack)
+    meter = CpuMeter(stack_sessions(stack.ctx.run_dir))
     sampler.start()
+    meter.start()
     try:
         run_locust(
             stack,
@@ -151,6 +158,7 @@ def _rung(
             output=folder / "locust.log",
         )
     finally:
+        cores = meter.stop()
         sampler.stop()
     total = _aggregated(read_stats(prefix))
     failure = commonest_failure(prefix)
@@ -175,6 +183,8 @@ def _rung(
         verdict=judged.verdict,
         reason=_with_failure(judged.reason, failure),
         commonest_failure=failure,
+        stack_cores=sum(used for part, used in cores.items() if part != OTHERS),
+        machine_cores=sum(cores.values()),
         peaks={**asdict(peaks), "errors": peaks.errors[:3]},
     )
 
@@ -237,6 +247,7 @@ def _report(
             f"{cell.error_rate:.1%}",
             "n/a" if cell.connections is None else cell.connections,
             "n/a" if cell.queue_age_seconds is None else f"{cell.queue_age_seconds:.0f}",
+            f"{cell.stack_cores:.1f} / {cell.machine_cores:.1f}",
             cell.verdict,
             cell.reason or "-",
         ]
@@ -274,6 +285,7 @@ def _report(
             "errors",
             "DB conns (peak)",
             "queue age s",
+            "cores tier / all",
             "verdict",
             "reason",
         ],
@@ -284,7 +296,8 @@ def _report(
             method,
             bounds,
             "DB conns: the busiest PostgreSQL server's client backends (n/a: SQLite); queue age: the "
-            "oldest job waiting in critical, default or media (n/a: jobs run inline)",
+            "oldest job waiting in critical, default or media (n/a: jobs run inline); cores: the tier's "
+            f"processes, then the whole machine with the load generator ({os.cpu_count()} cores in all)",
         ],
         figures={
             "cells": {
@@ -302,9 +315,10 @@ def _report(
 def _heat_cell(cell: Cell) -> HeatCell:
     """The verdict, then the reason at the edge (or, where it holds, the figures it held at)."""
     served = f"{cell.requests_per_second:.0f} req/s, {_people(cell.real_users)} users"
+    cores = f"cores {cell.stack_cores:.1f} tier, {cell.machine_cores:.1f} all"
     if cell.verdict == HOLDS:
-        return HeatCell(HOLDS, [HOLDS, served, f"p95 {cell.p95_ms:.0f} ms"])
-    return HeatCell(cell.verdict, [cell.verdict, *_wrap(cell.reason), served])
+        return HeatCell(HOLDS, [HOLDS, served, f"p95 {cell.p95_ms:.0f} ms", cores])
+    return HeatCell(cell.verdict, [cell.verdict, *_wrap(cell.reason), served, cores][:4])
 
 
 def _wrap(reason: str) -> list[str]:
