@@ -7,7 +7,10 @@ import platform
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bench.chart import HeatMap
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -24,6 +27,8 @@ class Report:
     #: (label, value) bars for the chart, or empty for no chart.
     chart: list[tuple[str, float]] = field(default_factory=list)
     chart_unit: str = ""
+    #: A grid of verdicts drawn instead of the bars (the milestone matrix), or ``None``.
+    heat_map: HeatMap | None = None
 
     def render(self) -> str:
         cells = [self.columns, *[[_fmt(v) for v in row] for row in self.rows]]
@@ -49,7 +54,11 @@ class Report:
         payload["machine"] = {"python": platform.python_version(), "cpus": _cpus()}
         path = directory / f"{self.scenario}.json"
         path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
-        if self.chart:
+        if self.heat_map is not None:
+            from bench.chart import heat_map
+
+            heat_map(self.heat_map, directory / f"{self.scenario}.png")
+        elif self.chart:
             from bench.chart import bar_chart
 
             bar_chart(

@@ -152,3 +152,31 @@ def test_load_is_only_ever_sent_to_this_machine():
 
     with pytest.raises(ValueError, match="only load this machine"):
         wrk.run("http://192.0.2.1/", seconds=1)
+
+
+def test_the_milestone_matrix_judges_every_cell_and_draws_the_heat_map(results: Path):
+    """The smoke size of ``make bench S=matrix``: its tiers × rungs, each cell measured and judged,
+    the edge's reason named, and the heat map written (its figures mean nothing at this size)."""
+    from bench.scenarios.matrix import QUICK_RUNGS, QUICK_TIERS
+    from bench.verdict import HOLDS, VERDICTS
+
+    data = json.loads((results / "matrix.json").read_text())
+    cells = data["figures"]["cells"]
+    assert list(cells) == list(QUICK_TIERS)
+    for tier, row in cells.items():
+        assert [cell["users"] for cell in row] == list(QUICK_RUNGS)
+        for cell in row:
+            assert cell["requests"] > 0, cell
+            assert cell["verdict"] in VERDICTS
+            assert bool(cell["reason"]) == (cell["verdict"] != HOLDS), cell  # the reason at the edge
+            assert cell["real_users"] > 0
+            assert 0 < cell["stack_cores"] <= cell["machine_cores"]
+            if tier == "tier0":  # SQLite, jobs inline: nothing to count
+                assert cell["connections"] is None
+                assert cell["queue_age_seconds"] is None
+            else:  # read from PostgreSQL and the broker while the load ran
+                assert cell["connections"] >= 1
+                assert cell["queue_age_seconds"] is not None
+                assert set(cell["peaks"]["queue_age"]) >= {"critical", "default", "bulk"}
+    assert len(data["rows"]) == len(QUICK_TIERS) * len(QUICK_RUNGS)
+    assert (results / "matrix.png").read_bytes().startswith(b"\x89PNG")

@@ -52,6 +52,14 @@ def test_the_peak_follows_the_assumptions():
     assert p.writes_per_second == pytest.approx(100)
 
 
+def test_a_measured_rate_reads_back_as_the_users_that_make_it():
+    """The milestone matrix states a load test's req/s as users: 2,000 req/s at the peak is 1M users
+    by the default assumptions, and whatever the assumptions, the plan for those users makes the rate."""
+    assert model.users_for(2_000, Assumptions()) == pytest.approx(1_000_000)
+    busier = Assumptions(active_share=0.05, peak_factor=4, requests_per_minute=3)
+    assert plan(round(model.users_for(600, busier)), busier, FIGURES).requests_per_second == pytest.approx(600)
+
+
 def test_doubling_users_doubles_the_load_and_the_instances():
     one, two = plan(5_000_000, Assumptions(), FIGURES), plan(10_000_000, Assumptions(), FIGURES)
     # (Not the connections: they follow the processes provisioned, whole units.)

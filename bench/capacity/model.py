@@ -196,13 +196,30 @@ class Plan:
         return max(self.resources, key=lambda resource: resource.outgrown)
 
 
+def active_at_peak(users: float, assumptions: Assumptions) -> float:
+    """Users making requests in the busiest minute: the plan's first step."""
+    return users * assumptions.active_share * assumptions.peak_factor
+
+
+def peak_requests_per_second(users: float, assumptions: Assumptions) -> float:
+    """The requests a second ``users`` registered users make in their busiest minute."""
+    return active_at_peak(users, assumptions) * assumptions.requests_per_minute / 60
+
+
+def users_for(requests_per_second: float, assumptions: Assumptions) -> float:
+    """The registered users whose busiest minute makes ``requests_per_second``: the plan's first
+    two steps read backwards, so a measured rate (a load test's) is stated as a user count by the
+    same assumptions ``make capacity`` plans with."""
+    return requests_per_second / peak_requests_per_second(1, assumptions)
+
+
 def plan(users: int, assumptions: Assumptions, measured: Measured) -> Plan:
     """The plan for ``users`` registered users."""
     a, m = assumptions, measured
     if users < 1:
         raise ValueError(f"users must be at least 1, not {users}")
-    active = users * a.active_share * a.peak_factor
-    rps = active * a.requests_per_minute / 60
+    active = active_at_peak(users, a)
+    rps = peak_requests_per_second(users, a)
     writes = rps * a.write_share
     reads = rps - writes
     target = a.target_utilisation

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import re
 import shutil
 import subprocess
 import sys
@@ -37,6 +38,9 @@ class Row:
     failures: int
     median_ms: float
     p95_ms: float
+    p99_ms: float = 0.0
+    #: Requests a second over the measured time (from the last statistics reset).
+    requests_per_second: float = 0.0
 
     @property
     def error_rate(self) -> float:
@@ -51,11 +55,33 @@ def read_stats(prefix: Path) -> list[Row]:
                 name=row["Name"],
                 requests=int(row["Request Count"]),
                 failures=int(row["Failure Count"]),
-                median_ms=float(row["Median Response Time"] or 0),
-                p95_ms=float(row["95%"] or 0),
+                median_ms=_number(row["Median Response Time"]),
+                p95_ms=_number(row["95%"]),
+                p99_ms=_number(row["99%"]),
+                requests_per_second=_number(row["Requests/s"]),
             )
             for row in csv.DictReader(handle)
         ]
+
+
+def commonest_failure(prefix: Path) -> str:
+    """What most failed requests failed with, from ``<prefix>_failures.csv``: the HTTP status when
+    the error names one (``503``), else Locust's error text; empty when nothing failed."""
+    path = Path(f"{prefix}_failures.csv")
+    if not path.exists():
+        return ""
+    counts: dict[str, int] = {}
+    with path.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            status = re.search(r"\b([1-5]\d\d)\b", row["Error"])
+            key = status.group(1) if status else row["Error"][:60]
+            counts[key] = counts.get(key, 0) + int(row["Occurrences"])
+    return max(counts, key=counts.__getitem__, default="")
+
+
+def _number(cell: str) -> float:
+    """A figure of Locust's CSV: it writes ``N/A`` for a percentile of a row without requests."""
+    return 0.0 if cell in ("", "N/A") else float(cell)
 
 
 def seeded_users(stack: Stack, folder: Path) -> tuple[Path, str]:
@@ -76,8 +102,23 @@ def seeded_users(stack: Stack, folder: Path) -> tuple[Path, str]:
 
 
 def run_locust(
-    stack: Stack, users: int, spawn_rate: float, duration: str, prefix: Path, usernames: Path, password: str
+    stack: Stack,
+    users: int,
+    spawn_rate: float,
+    duration: str,
+    prefix: Path,
+    usernames: Path,
+    password: str,
+    *,
+    reset_stats: bool = False,
+    output: Path | None = None,
 ) -> None:
+    """Locust headless against ``stack`` for ``duration``, its CSV files (and HTML report) at ``prefix``.
+
+    ``reset_stats``: count only once every user is started (a ladder of loads measures each rung
+    at its size, without the log-ins of the users starting); ``output``: Locust's own printing
+    goes to that file instead of the terminal.
+    """
     locust = shutil.which("locust", path=str(Path(sys.executable).parent)) or "locust"
     command = [
         locust,
@@ -101,10 +142,15 @@ def run_locust(
         "--only-summary",
         "--loglevel",
         "WARNING",
+        *(["--reset-stats"] if reset_stats else []),
     ]
     env = {**stack.ctx.env, "LOADTEST_USERS": str(usernames), "LOADTEST_PASSWORD": password}
     # Locust exits 1 when any request failed: the thresholds below decide, from its CSV.
-    done = subprocess.run(command, env=env, cwd=ROOT, check=False)
+    if output is None:
+        done = subprocess.run(command, env=env, cwd=ROOT, check=False)
+    else:
+        with output.open("a") as log:
+            done = subprocess.run(command, env=env, cwd=ROOT, check=False, stdout=log, stderr=subprocess.STDOUT)
     if done.returncode not in (0, 1) or not Path(f"{prefix}_stats.csv").exists():
         raise RunnerError(f"locust stopped with exit code {done.returncode} and no statistics")
 

@@ -8,6 +8,7 @@ from bench.scenarios import (
     floor,
     index,
     l1,
+    matrix,
     move_team,
     page_views,
     pooling,
@@ -38,4 +39,5 @@ SCENARIOS = {
     "move-team": move_team.run,
     "l1": l1.run,
     "shards": shards.run,
+    "matrix": matrix.run,
 }
