@@ -7,9 +7,14 @@ count per user or per token, as for real visitors). ``make bench S=matrix`` runs
 for real.
 """
 
+from typing import Any
+
 from config.settings.tier3 import *  # noqa: F403
 
-RATE_LIMITS = {
-    **RATE_LIMITS,  # noqa: F405
-    "login-address": {**RATE_LIMITS["login-address"], "count": 100_000},  # noqa: F405
-}
+
+def counted_as_many(limits: dict[str, Any]) -> dict[str, Any]:
+    """The tier's limits with log-ins per address lifted; the rest kept."""
+    return {**limits, "login-address": {**limits["login-address"], "count": 100_000}}
+
+
+RATE_LIMITS = counted_as_many(RATE_LIMITS)  # noqa: F405

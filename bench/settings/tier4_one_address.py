@@ -1,15 +1,7 @@
-"""tier4 with log-ins from one address counted as if from many: what a load test needs.
+"""tier4 with log-ins from one address counted as if from many, as ``tier3_one_address`` does for
+tier3 (and for the same reason): ``make bench S=matrix`` runs it; never run it for real."""
 
-Every simulated user of a load test comes from 127.0.0.1, so ``login-address`` (30 log-ins in five
-minutes from one address) would refuse the signed-in visitors of a ladder of loads after its
-first rungs, and measure the limiter instead of the tier. The rest of the limits are kept (they
-count per user or per token, as for real visitors). ``make bench S=matrix`` runs it; never run it
-for real.
-"""
-
+from bench.settings.tier3_one_address import counted_as_many
 from config.settings.tier4 import *  # noqa: F403
 
-RATE_LIMITS = {
-    **RATE_LIMITS,  # noqa: F405
-    "login-address": {**RATE_LIMITS["login-address"], "count": 100_000},  # noqa: F405
-}
+RATE_LIMITS = counted_as_many(RATE_LIMITS)  # noqa: F405
