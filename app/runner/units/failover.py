@@ -445,9 +445,14 @@ class PatroniProxy(Daemon):
 
 class FailoverPgBouncer(PgBouncer):
     """The pooler in front of HAProxy's write port: whichever member leads, the app's connections
-    are to it. A transaction that begins while no member leads waits in its queue for up to
-    ``FAILOVER_BOUND`` (a server connection tried every second, each try given 2 s) instead of
-    failing; one in flight when the leader dies fails, and its client tries again."""
+    are to it. A transaction in flight when the leader dies fails (HAProxy cuts its server
+    connection). One that begins while no member leads mostly fails too, at once: once a server
+    login has failed and the pool holds no server connection, PgBouncer 1.18 refuses new
+    transactions ("server login has been failing, try again later") rather than queueing them;
+    only clients already waiting when the first login failed wait, up to ``FAILOVER_BOUND``
+    (``query_wait_timeout``), for a server tried every second (``server_login_retry``), each try
+    given 2 s. Either way the client tries again: the drill's writers do, and the app's orders carry
+    an idempotency key for it."""
 
     name = "pgbouncer-failover"
     server_connect_timeout = 2
