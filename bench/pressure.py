@@ -21,7 +21,6 @@ import psycopg
 
 from app.platform.jobs.queues import oldest_enqueued_at
 from app.runner.stack import Stack
-from app.runner.units.kinds import Group, Service
 from app.runner.units.postgres import Postgres
 from bench.sampler import Sampler
 from bench.sql import one
@@ -51,18 +50,9 @@ class Peaks:
 
 def postgres_servers(stack: Stack) -> dict[str, str]:
     """Every PostgreSQL server the tier runs, by name → a DSN for its ``postgres`` database."""
-    found: dict[str, str] = {}
-
-    def visit(service: Service) -> None:
-        if isinstance(service, Postgres):
-            found[service.name] = service.dsn(stack.ctx, "postgres")
-        elif isinstance(service, Group):
-            for member in service.members(stack.ctx):
-                visit(member)
-
-    for service in stack.services:
-        visit(service)
-    return found
+    return {
+        daemon.name: daemon.dsn(stack.ctx, "postgres") for daemon in stack.daemons() if isinstance(daemon, Postgres)
+    }
 
 
 def job_queues(stack: Stack) -> list[str]:

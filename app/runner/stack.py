@@ -110,12 +110,21 @@ class Stack:
         from ``Daemon.start``.
         """
         found = {}
+        for daemon in self.daemons(services):
+            if daemon.binary and daemon.package:
+                found[daemon.binary] = daemon.package
+            found.update(daemon.requires(self.ctx))
+        return found
+
+    def daemons(self, services: list[Service] | None = None) -> list[Daemon]:
+        """Every process among ``services`` (default: all of this tier's), groups opened up (a
+        group's members are daemons): what a check, a sampler or a drill that kills a stack walks."""
+        found: list[Daemon] = []
         for service in self.services if services is None else services:
-            for daemon in service.members(self.ctx) if isinstance(service, Group) else [service]:
-                if isinstance(daemon, Daemon) and daemon.binary and daemon.package:
-                    found[daemon.binary] = daemon.package
-                if isinstance(daemon, Daemon):
-                    found.update(daemon.requires(self.ctx))
+            if isinstance(service, Group):
+                found += service.members(self.ctx)
+            elif isinstance(service, Daemon):
+                found.append(service)
         return found
 
     def status(self) -> list[tuple[str, str, str]]:

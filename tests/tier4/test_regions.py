@@ -36,7 +36,7 @@ import requests
 from app.platform.db.replica_health import parse_lsn
 from app.runner import processes
 from app.runner.stack import Stack, private_stack
-from app.runner.units.kinds import Context, Daemon, Group
+from app.runner.units.kinds import Context
 from app.runner.units.regions import DELAY_MS, RegionB
 from config.env import shard_ports
 from tests.conftest import stack_folder
@@ -191,13 +191,7 @@ def kill_region_a(regions: Regions) -> None:
     """Region A's machines die and the link with them: every process SIGKILLed with its children
     (PostgreSQL's backends too), A's first, then the link's."""
     a = regions.a.ctx
-    daemons: list[Daemon] = []
-    for service in regions.a.services:
-        if isinstance(service, Group):
-            daemons += service.members(a)
-        elif isinstance(service, Daemon):
-            daemons.append(service)
-    pids = [processes.read_pid(daemon.pidfile(a)) for daemon in daemons]
+    pids = [processes.read_pid(daemon.pidfile(a)) for daemon in regions.a.daemons()]
     pids.append(processes.read_pid(regions.region.link().pidfile(regions.ctx)))
     for pid in pids:
         if pid is not None:
