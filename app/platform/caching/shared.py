@@ -52,6 +52,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 from redis.exceptions import RedisError
 
+from app.platform.caching.lookups import LookupConnection
 from app.platform.db.routing import primary
 from app.platform.telemetry import request_stats
 
@@ -128,6 +129,7 @@ class SharedCache:
         self._counts_sent_at = 0.0
         self._unsent: set[str] = set()
         self._redis: Any = None
+        self._lookups: LookupConnection | None = None
         self._routes: dict[str, tuple[tuple[str, ...], Callable[[HttpRequest], None] | None]] = {}
 
     # The two things callers do.
@@ -348,11 +350,13 @@ class SharedCache:
                 self._unlock(key)
 
     def _lookup(self, key: str, depends_on: tuple[str, ...], *, count: bool = True) -> Lookup:
-        """The topics' versions and the entry in one ``MGET``: one command, one round trip."""
-        client = self._client()
-        replies = client.mget([*(self._topic(topic) for topic in depends_on), self._entry(key)])
+        """The topics' versions and the entry in one ``MGET``: one command, one round trip, on
+        this thread's own connection (``app.platform.caching.lookups`` says why)."""
+        if self._lookups is None:
+            self._lookups = LookupConnection(self._client().connection_pool)
+        replies = self._lookups.mget([*(self._topic(topic) for topic in depends_on), self._entry(key)])
         if count:
-            self._count_lookup(client)
+            self._count_lookup(self._client())
         versions = tuple(int(v) if v is not None else 0 for v in replies[:-1])
         raw = replies[-1]
         if raw is None:
