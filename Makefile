@@ -123,11 +123,12 @@ capacity: $(STAMP) ## App instances, workers, connections, shards, cache for 100
 		$(if $(PEAK_FACTOR),--peak-factor $(PEAK_FACTOR)) $(if $(REQUESTS_PER_MINUTE),--requests-per-minute $(REQUESTS_PER_MINUTE)) \
 		$(if $(WRITE_SHARE),--write-share $(WRITE_SHARE))
 
-loadtest: ## Locust on TIER's journeys (USERS=20 DURATION=30s); report in bench/results/; fails past P95_MS=1000 or ERRORS=0.01
+loadtest: ## Locust on TIER's journeys (USERS=20 DURATION=30s TIMEOUT=10); report in bench/results/; fails past P95_MS=1000 or ERRORS=0.01
 	@$(SYSTEM_PACKAGES) up $(TIER)
 	@$(MAKE) --silent --no-print-directory $(STAMP)
 	$(PY) -m bench.loadtest --tier $(TIER) $(if $(USERS),--users $(USERS)) $(if $(DURATION),--duration $(DURATION)) \
-		$(if $(P95_MS),--max-p95-ms $(P95_MS)) $(if $(ERRORS),--max-error-rate $(ERRORS))
+		$(if $(P95_MS),--max-p95-ms $(P95_MS)) $(if $(ERRORS),--max-error-rate $(ERRORS)) \
+		$(if $(TIMEOUT),--request-timeout $(TIMEOUT))
 
 fmt: $(STAMP) ## Format and autofix with ruff
 	$(VENV)/bin/ruff format .

@@ -40,3 +40,19 @@ def test_a_run_past_its_p95_threshold_fails_and_says_why(tmp_path, capsys):
     )
     assert code == 1
     assert "FAILED: p95" in capsys.readouterr().err
+
+
+def test_a_request_not_answered_in_time_counts_as_an_error(tmp_path, capsys):
+    """Visitors give up: with a timeout shorter than any page takes, every request is an error
+    rather than a slow success, and the run fails on its error rate."""
+    code = main(
+        [
+            *("--tier", "tier0", "--users", "2", "--duration", "4s", "--results", str(tmp_path)),
+            *("--request-timeout", "0.0001", "--max-p95-ms", "100000"),
+        ]
+    )
+    assert code == 1
+    rows = {row.name: row for row in read_stats(tmp_path / "loadtest-tier0")}
+    assert rows["Aggregated"].requests > 0
+    assert rows["Aggregated"].failures == rows["Aggregated"].requests
+    assert "error rate 100.00% is over 1.00%" in capsys.readouterr().err

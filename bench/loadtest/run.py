@@ -112,6 +112,7 @@ def run_locust(
     *,
     reset_stats: bool = False,
     output: Path | None = None,
+    request_timeout: float | None = None,
 ) -> None:
     """Locust headless against ``stack`` for ``duration``, its CSV files (and HTML report) at ``prefix``.
 
@@ -145,6 +146,8 @@ def run_locust(
         *(["--reset-stats"] if reset_stats else []),
     ]
     env = {**stack.ctx.env, "LOADTEST_USERS": str(usernames), "LOADTEST_PASSWORD": password}
+    if request_timeout is not None:  # how long a visitor waits before giving up (journeys.py's default otherwise)
+        env["LOADTEST_REQUEST_TIMEOUT"] = str(request_timeout)
     # Locust exits 1 when any request failed: the thresholds below decide, from its CSV.
     if output is None:
         done = subprocess.run(command, env=env, cwd=ROOT, check=False)
@@ -176,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", default="30s", help="how long, in Locust's notation: 30s, 2m (default 30s)")
     parser.add_argument("--max-p95-ms", type=float, default=1000, help="fail above this p95 (default 1000 ms)")
     parser.add_argument("--max-error-rate", type=float, default=0.01, help="fail above this share (default 0.01)")
+    parser.add_argument(
+        "--request-timeout", type=float, default=None, help="seconds before a request counts as an error (default 10)"
+    )
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     args.results.mkdir(parents=True, exist_ok=True)
@@ -188,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
             usernames, password = seeded_users(stack, folder)
             print(f"{args.tier} is up at {stack.url()}: {args.users} users for {args.duration} …", flush=True)
             rate = args.spawn_rate or max(1.0, args.users / 5)
-            run_locust(stack, args.users, rate, args.duration, prefix, usernames, password)
+            timeout = args.request_timeout
+            run_locust(stack, args.users, rate, args.duration, prefix, usernames, password, request_timeout=timeout)
     except RunnerError as exc:
         print(f"loadtest: {exc}", file=sys.stderr)
         return 2
