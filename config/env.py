@@ -41,14 +41,14 @@ DEFAULT_PORTS: dict[str, int] = {
     "EXPORTER_PORT": 19100,
     # tier4's shards: shard N's PostgreSQL on SHARD_PORT + 2(N - 1), its PgBouncer on the port after.
     "SHARD_PORT": 15440,
-    # tier4's automatic failover (being built): etcd, HAProxy's write and read ports, the pooler
-    # in front of the write port, then each Patroni member's PostgreSQL and REST API, from here on
-    # (``failover_port``, ``failover_member_ports``).
+    # tier4's automatic failover (being built): etcd, then for each Patroni cluster HAProxy's
+    # write and read ports, the pooler in front of the write port and each member's PostgreSQL
+    # and REST API, from here on (``failover_port``, ``failover_member_ports``).
     "FAILOVER_PORT": 15460,
     # A second region simulated on this machine (tier4, being built): the link's ports, each of
     # region B's standbys and poolers, its Redis servers and app instances, from here on
     # (``app.runner.units.regions``).
-    "REGION_PORT": 15480,
+    "REGION_PORT": 15510,
 }
 
 #: The loopback address the runner's load balancer connects to the app instances from, so the
@@ -69,24 +69,43 @@ def shard_ports(number: int, base: int | None = None) -> tuple[int, int]:
     return server, server + 1
 
 
-#: The failover block's fixed slots; Patroni member N (from 1) takes the two ports at
-#: ``FAILOVER_MEMBERS + 2(N - 1)``: its PostgreSQL's, then its REST API's.
-FAILOVER_SLOTS = {"etcd": 0, "etcd-peer": 1, "write": 2, "read": 3, "pooler": 4}
-FAILOVER_MEMBERS = 5
-#: Ports the block holds: the fixed slots and up to five members.
-FAILOVER_WIDTH = 16
+#: The failover block: one etcd for every Patroni cluster (its client and peer ports first), then
+#: a run of ``FAILOVER_SCOPE_WIDTH`` ports per cluster (its *scope*: the control database's is 0,
+#: shard N's is N): HAProxy's write and read ports, the pooler's, then Patroni member N's (from 1)
+#: PostgreSQL and REST API ports at ``FAILOVER_SCOPE_SLOTS["members"] + 2(N - 1)``.
+FAILOVER_SLOTS = {"etcd": 0, "etcd-peer": 1}
+FAILOVER_SCOPE_SLOTS = {"write": 0, "read": 1, "pooler": 2, "members": 3}
+#: Members a cluster may have, clusters the block holds (the control database and four shards).
+FAILOVER_MAX_MEMBERS = 3
+FAILOVER_MAX_SCOPES = 5
+FAILOVER_SCOPE_WIDTH = FAILOVER_SCOPE_SLOTS["members"] + 2 * FAILOVER_MAX_MEMBERS
+#: Ports the block holds.
+FAILOVER_WIDTH = len(FAILOVER_SLOTS) + FAILOVER_SCOPE_WIDTH * FAILOVER_MAX_SCOPES
 
 
-def failover_port(slot: str, base: int | None = None) -> int:
-    """The failover block's port for ``slot`` (``"write"``: HAProxy to the leader); ``base``: the
+def failover_port(slot: str, base: int | None = None, *, scope: int = 0) -> int:
+    """The failover block's port for ``slot``: etcd's (``"etcd"``, ``"etcd-peer"``), or cluster
+    ``scope``'s (``"write"``: HAProxy to its leader, ``"read"``, ``"pooler"``); ``base``: the
     stack's ``FAILOVER_PORT`` where it is not this process's."""
-    return (port("FAILOVER_PORT") if base is None else base) + FAILOVER_SLOTS[slot]
+    start = port("FAILOVER_PORT") if base is None else base
+    if slot in FAILOVER_SLOTS:
+        return start + FAILOVER_SLOTS[slot]
+    return _scope_start(start, scope) + FAILOVER_SCOPE_SLOTS[slot]
 
 
-def failover_member_ports(number: int, base: int | None = None) -> tuple[int, int]:
-    """Patroni member ``number``'s (from 1) PostgreSQL port and its REST API's."""
-    server = (port("FAILOVER_PORT") if base is None else base) + FAILOVER_MEMBERS + 2 * (number - 1)
+def failover_member_ports(number: int, base: int | None = None, *, scope: int = 0) -> tuple[int, int]:
+    """Cluster ``scope``'s Patroni member ``number``'s (from 1) PostgreSQL port and its REST API's."""
+    if not 1 <= number <= FAILOVER_MAX_MEMBERS:
+        raise ValueError(f"a Patroni cluster has 1 to {FAILOVER_MAX_MEMBERS} members, not {number}")
+    start = port("FAILOVER_PORT") if base is None else base
+    server = _scope_start(start, scope) + FAILOVER_SCOPE_SLOTS["members"] + 2 * (number - 1)
     return server, server + 1
+
+
+def _scope_start(start: int, scope: int) -> int:
+    if not 0 <= scope < FAILOVER_MAX_SCOPES:
+        raise ValueError(f"the failover block holds {FAILOVER_MAX_SCOPES} clusters, numbered from 0, not {scope}")
+    return start + len(FAILOVER_SLOTS) + FAILOVER_SCOPE_WIDTH * scope
 
 
 #: Ports the second region's block holds (``app.runner.units.regions`` says which is whose).

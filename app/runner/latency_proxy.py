@@ -11,7 +11,7 @@ every other process on the machine too, and needs privileges; Toxiproxy is not p
 Debian. Cutting the link is stopping this process (SIGKILL: connections reset, as a dead link's
 would time out).
 
-    python -m app.runner.latency_proxy --delay-ms 25 --route 15480:15432 --route 15484:15440
+    python -m app.runner.latency_proxy --delay-ms 25 --route 15510:15432 --route 15514:15440
 """
 
 from __future__ import annotations

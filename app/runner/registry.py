@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.runner.units.failover import FailoverPgBouncer, PatroniCluster, PatroniProxy
+from app.runner.units.failover import Etcd, FailoverPgBouncer, PatroniCluster, PatroniProxy
 from app.runner.units.kinds import Service
 from app.runner.units.loadbalancer import LoadBalancer
 from app.runner.units.media import MediaService
@@ -26,6 +26,7 @@ SERVICES: dict[str, type[Service]] = {
         PgBouncer,
         ReplicaPgBouncer,
         Shards,
+        Etcd,
         PatroniCluster,
         PatroniProxy,
         FailoverPgBouncer,

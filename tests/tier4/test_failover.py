@@ -1,8 +1,10 @@
 """The failover drill: the leader of a private Patroni cluster dies under a checkout load, and no
 acknowledged order is lost.
 
-The cluster (etcd, two Patroni members, HAProxy and PgBouncer in front) is the runner's own units
-(app/runner/units/failover.py), started in a folder and on ports of this test's, and stopped after.
+The clusters are the runner's own units (app/runner/units/failover.py), started in a folder and on
+ports of this test's, and stopped after: one etcd; the control database's cluster (two Patroni
+members, HAProxy and PgBouncer in front), which the drill fails over; and a shard's (one member and
+its HAProxy) in the same etcd under its own scope, which must not notice.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from app.runner import processes
 from app.runner.processes import free_port
 from app.runner.units.failover import (
     FAILOVER_BOUND,
+    Etcd,
     FailoverPgBouncer,
     PatroniCluster,
     PatroniMember,
     PatroniProxy,
+    shard_scope,
 )
 from app.runner.units.kinds import Context
 from config.env import BASE_DIR, FAILOVER_WIDTH
@@ -44,6 +48,9 @@ class Failover:
     cluster: PatroniCluster
     proxy: PatroniProxy
     pooler: FailoverPgBouncer
+    #: Another cluster in the same etcd (a shard's), with its HAProxy.
+    neighbour: PatroniCluster
+    neighbour_proxy: PatroniProxy
 
 
 @pytest.fixture
@@ -57,16 +64,17 @@ def failover() -> Iterator[Failover]:
         var_dir=folder,
         env=env,
     )
-    cluster, proxy, pooler = PatroniCluster(), PatroniProxy(), FailoverPgBouncer()
+    etcd, cluster, proxy, pooler = Etcd(), PatroniCluster(), PatroniProxy(), FailoverPgBouncer()
+    neighbour = PatroniCluster(members=1, scope=shard_scope(1))
+    neighbour_proxy = PatroniProxy(members=1, scope=shard_scope(1))
     try:
-        cluster.start(ctx)
-        proxy.start(ctx)
-        pooler.start(ctx)
-        yield Failover(ctx, cluster, proxy, pooler)
+        etcd.start(ctx)
+        for unit in (cluster, proxy, pooler, neighbour, neighbour_proxy):
+            unit.start(ctx)
+        yield Failover(ctx, cluster, proxy, pooler, neighbour, neighbour_proxy)
     finally:
-        pooler.stop(ctx)
-        proxy.stop(ctx)
-        cluster.stop(ctx)
+        for unit in (neighbour_proxy, neighbour, pooler, proxy, cluster, etcd):
+            unit.stop(ctx)
 
 
 class Writer(threading.Thread):
@@ -137,8 +145,14 @@ def test_the_leader_dies_under_orders_a_standby_takes_over_and_the_old_leader_re
 
     Both processes die, as they do with their machine: with only PostgreSQL killed, its Patroni
     (alive, still renewing the leader key) would restart it in place, and nothing would fail over.
+
+    A shard's cluster shares the etcd under its own scope: it keeps its leader, on its timeline,
+    and takes writes throughout; neither cluster's members appear in the other's.
     """
     ctx, cluster = failover.ctx, failover.cluster
+    neighbour_before = failover.neighbour.cluster(ctx)
+    assert {m["name"] for m in neighbour_before["members"]} == {"shard1-1"}
+    assert {m["name"] for m in cluster.cluster(ctx)["members"]} == {"control-1", "control-2"}
     dsn = failover.pooler.dsn(ctx)
     with psycopg.connect(failover.proxy.dsn(ctx), autocommit=True) as connection:
         connection.execute("CREATE TABLE orders (id bigint PRIMARY KEY, synchronous boolean NOT NULL)")
@@ -216,3 +230,15 @@ def test_the_leader_dies_under_orders_a_standby_takes_over_and_the_old_leader_re
         rejoined = log.read().decode(errors="replace")
     assert "running pg_rewind from" in rejoined, rejoined[-3000:]
     assert "pg_rewind exit code=0" in rejoined, rejoined[-3000:]
+
+    # The standby streams through a slot named after it, unique across every cluster in the etcd.
+    with psycopg.connect(member_dsn(ctx, new_leader), autocommit=True) as connection:
+        slots = {name for (name,) in connection.execute("SELECT slot_name FROM pg_replication_slots")}
+    assert slots == {old_leader.name.replace("-", "_")}
+    # The shard's cluster went on as it was: same leader, same timeline, still taking writes.
+    neighbour_after = failover.neighbour.cluster(ctx)
+    assert [(m["name"], m["role"], m.get("timeline")) for m in neighbour_after["members"]] == [
+        (m["name"], m["role"], m.get("timeline")) for m in neighbour_before["members"]
+    ]
+    with psycopg.connect(failover.neighbour_proxy.dsn(ctx), autocommit=True) as connection:
+        connection.execute("CREATE TABLE still_here ()")

@@ -22,8 +22,17 @@ Every other write is acknowledged once it is on the leader's disk and may be los
 only a standby that has caught up and is named synchronous again may be promoted, what it
 acknowledged meanwhile is not lost to a failover either, only to the leader's disk.
 
-The ports are a block from ``FAILOVER_PORT`` (``config.env.failover_port``,
-``failover_member_ports``); the state lives in ``var/etcd`` and ``var/patroni/<member>``.
+**One etcd, a scope per cluster.** Every Patroni cluster of a stack (the control database's,
+each shard's) keeps its keys in the same etcd under a folder of its own, its *scope*
+(``Scope``): each elects its own leader and fails over on its own. Member names are unique across
+scopes (``control-1``, ``shard1-1``), since Patroni names replication slots and
+``application_name`` after them. ``failsafe_mode`` keeps the leaders leading while etcd alone is
+down (each still reaching every member of its cluster): one etcd for all clusters must not be
+one switch that demotes them all.
+
+The ports are a block from ``FAILOVER_PORT``: etcd's, then a run per scope
+(``config.env.failover_port``, ``failover_member_ports``); the state lives in ``var/etcd`` and
+``var/patroni/<member>``.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +55,9 @@ from app.runner.units.pgbouncer import PgBouncer
 from app.runner.units.postgres import PG_BIN
 from config.env import failover_member_ports, failover_port
 
-#: The Patroni cluster's name (its ``scope``: the folder of its keys in etcd).
-SCOPE = "milestones"
-#: How many PostgreSQL servers Patroni manages: a leader and its synchronous standby.
+#: etcd's folder for every cluster of the stack; each cluster's keys are in a folder of its scope's.
+NAMESPACE = "/milestones/"
+#: How many PostgreSQL servers Patroni manages per cluster: a leader and its synchronous standby.
 MEMBERS = 2
 
 #: Patroni's timings, in seconds. The leader renews its key every ``LOOP_WAIT``; the key expires
@@ -69,6 +79,27 @@ HAPROXY = "/usr/sbin/haproxy"
 
 def base_port(ctx: Context) -> int:
     return ctx.port("FAILOVER_PORT")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One Patroni cluster among those sharing the stack's etcd: its name, which is the folder of
+    its keys and the prefix of its members' names, and its place in the port block (0 for the
+    control database, N for shard N)."""
+
+    name: str = "control"
+    index: int = 0
+
+    def suffix(self) -> str:
+        """What the names of this cluster's runner units end with: nothing for the control database's."""
+        return "" if self.index == 0 else f"-{self.name}"
+
+
+CONTROL = Scope()
+
+
+def shard_scope(number: int) -> Scope:
+    return Scope(f"shard{number}", number)
 
 
 class Etcd(Daemon):
@@ -98,12 +129,14 @@ class Etcd(Daemon):
     def command(self, ctx: Context) -> list[str]:
         return [
             ETCD,
-            *("--name", SCOPE, "--data-dir", str(self.data_dir(ctx))),
+            *("--name", "milestones", "--data-dir", str(self.data_dir(ctx))),
             *("--listen-client-urls", self.client_url(ctx), "--advertise-client-urls", self.client_url(ctx)),
             *("--listen-peer-urls", self.peer_url(ctx), "--initial-advertise-peer-urls", self.peer_url(ctx)),
-            *("--initial-cluster", f"{SCOPE}={self.peer_url(ctx)}", "--initial-cluster-state", "new"),
+            *("--initial-cluster", f"milestones={self.peer_url(ctx)}", "--initial-cluster-state", "new"),
             # Its own token, so that it can never take another stack's etcd for a peer.
             *("--initial-cluster-token", f"milestones-{base_port(ctx)}"),
+            # Every leader renewal is a new revision of its key: keep an hour of history, not all of it.
+            *("--auto-compaction-mode", "periodic", "--auto-compaction-retention", "1h"),
             "--logger=zap",
         ]
 
@@ -128,19 +161,20 @@ class PatroniMember(Daemon):
     #: Patroni stops its PostgreSQL before it exits (a fast shutdown, a checkpoint first).
     stop_grace = 40.0
 
-    def __init__(self, number: int = 1) -> None:
+    def __init__(self, number: int = 1, scope: Scope = CONTROL) -> None:
         self.number = number
-        self.name = f"patroni{number}"
+        self.scope = scope
+        self.name = f"{scope.name}-{number}"
 
     def requires(self, ctx: Context) -> dict[str, str]:
         # Debian's Patroni can use several stores; etcd's client is the first of its alternatives.
         return {"/usr/lib/python3/dist-packages/etcd/__init__.py": "python3-etcd"}
 
     def pg_port(self, ctx: Context) -> int:
-        return failover_member_ports(self.number, base_port(ctx))[0]
+        return failover_member_ports(self.number, base_port(ctx), scope=self.scope.index)[0]
 
     def rest_port(self, ctx: Context) -> int:
-        return failover_member_ports(self.number, base_port(ctx))[1]
+        return failover_member_ports(self.number, base_port(ctx), scope=self.scope.index)[1]
 
     def rest_url(self, ctx: Context, path: str = "") -> str:
         return f"http://127.0.0.1:{self.rest_port(ctx)}/{path.lstrip('/')}"
@@ -167,8 +201,8 @@ class PatroniMember(Daemon):
     def config(self, ctx: Context) -> dict[str, Any]:
         trust = ["local all all trust", "host all all 127.0.0.1/32 trust", "host replication all 127.0.0.1/32 trust"]
         return {
-            "scope": SCOPE,
-            "namespace": "/milestones/",
+            "scope": self.scope.name,
+            "namespace": NAMESPACE,
             "name": self.name,
             "log": {"level": "INFO"},
             "restapi": {
@@ -188,6 +222,9 @@ class PatroniMember(Daemon):
                     "synchronous_mode": True,
                     "synchronous_node_count": 1,
                     "synchronous_mode_strict": False,
+                    # With etcd unreachable, a leader that still reaches every member of its
+                    # cluster keeps leading instead of demoting itself.
+                    "failsafe_mode": True,
                     "postgresql": {
                         "use_pg_rewind": True,
                         "use_slots": True,
@@ -280,36 +317,35 @@ class PatroniMember(Daemon):
 
 
 class PatroniCluster(Group):
-    """etcd and ``MEMBERS`` Patroni members, started in order: etcd, then the first member (which
-    bootstraps the cluster and leads), then each standby, copied from the leader."""
+    """A scope's ``MEMBERS`` Patroni members, started in order: the first member (which bootstraps
+    the cluster and leads), then each standby, copied from the leader. The stack's etcd
+    (``Etcd``) runs before any cluster and stops after every one."""
 
     name = "patroni"
     infrastructure = True
     members_count = MEMBERS
 
-    def __init__(self, members: int | None = None) -> None:
+    def __init__(self, members: int | None = None, scope: Scope = CONTROL) -> None:
         if members is not None:
             self.members_count = members
-
-    def etcd(self) -> Etcd:
-        return Etcd()
+        self.scope = scope
+        self.name = f"patroni{scope.suffix()}"
 
     def servers(self) -> list[PatroniMember]:
-        return [PatroniMember(number) for number in range(1, self.members_count + 1)]
+        return [PatroniMember(number, self.scope) for number in range(1, self.members_count + 1)]
 
     def members(self, ctx: Context) -> list[Daemon]:
-        return [self.etcd(), *self.servers()]
+        return list(self.servers())
 
     def start(self, ctx: Context) -> None:
         super().start(ctx)
         self.wait_synchronous(ctx)
 
     def stop(self, ctx: Context) -> bool:
-        """The members first, at once, while etcd still holds their keys; then etcd."""
+        """Every member at once, while etcd still holds their keys."""
         servers = self.servers()
         with ThreadPoolExecutor(max_workers=len(servers)) as pool:
-            stopped = any(list(pool.map(lambda member: member.stop(ctx), servers)))
-        return self.etcd().stop(ctx) or stopped
+            return any(list(pool.map(lambda member: member.stop(ctx), servers)))
 
     def cluster(self, ctx: Context) -> dict[str, Any]:
         """Patroni's view of the whole cluster (``GET /cluster``) from the first member that answers."""
@@ -353,23 +389,25 @@ class PatroniProxy(Daemon):
     WRITE = "primary"
     READ = "replicas"
 
-    def __init__(self, members: int = MEMBERS) -> None:
+    def __init__(self, members: int = MEMBERS, scope: Scope = CONTROL) -> None:
         self.members_count = members
+        self.scope = scope
+        self.name = f"patroni-haproxy{scope.suffix()}"
 
     def servers(self) -> list[PatroniMember]:
-        return [PatroniMember(number) for number in range(1, self.members_count + 1)]
+        return [PatroniMember(number, self.scope) for number in range(1, self.members_count + 1)]
 
     def folder(self, ctx: Context) -> Path:
-        return ctx.var_dir / "patroni-haproxy"
+        return ctx.var_dir / self.name
 
     def admin_socket(self, ctx: Context) -> Path:
         return self.folder(ctx) / "admin.sock"
 
     def write_port(self, ctx: Context) -> int:
-        return failover_port("write", base_port(ctx))
+        return failover_port("write", base_port(ctx), scope=self.scope.index)
 
     def read_port(self, ctx: Context) -> int:
-        return failover_port("read", base_port(ctx))
+        return failover_port("read", base_port(ctx), scope=self.scope.index)
 
     def ports(self, ctx: Context) -> list[int]:
         return [self.write_port(ctx), self.read_port(ctx)]
@@ -458,11 +496,15 @@ class FailoverPgBouncer(PgBouncer):
     server_connect_timeout = 2
     query_wait_timeout = FAILOVER_BOUND
 
+    def __init__(self, scope: Scope = CONTROL) -> None:
+        self.scope = scope
+        self.name = f"pgbouncer-failover{scope.suffix()}"
+
     def listen_port(self, ctx: Context) -> int:
-        return failover_port("pooler", base_port(ctx))
+        return failover_port("pooler", base_port(ctx), scope=self.scope.index)
 
     def server_port(self, ctx: Context) -> int:
-        return failover_port("write", base_port(ctx))
+        return failover_port("write", base_port(ctx), scope=self.scope.index)
 
     def dsn(self, ctx: Context, database: str = "postgres") -> str:
         return f"host=127.0.0.1 port={self.listen_port(ctx)} user=postgres dbname={database}"
