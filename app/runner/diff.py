@@ -47,6 +47,7 @@ SETTING_GROUPS: tuple[tuple[str, str], ...] = (
     ("SHARDING", "database"),
     ("TEAM_PLACEMENT", "database"),
     ("DB_HEALTH_CHECK_", "database"),
+    ("DURABLE_COMMIT", "database"),
     ("JOBS_BACKEND", "jobs"),
     ("JOBS_", "jobs"),
     ("CELERY_", "jobs"),

@@ -11,6 +11,7 @@ from django.db.models import F
 
 from app.accounts.models import User
 from app.platform.caching import invalidate
+from app.platform.db.durability import durable_commit
 from app.platform.db.loading import Relations, load
 from app.platform.errors import Conflict, DomainError, NotFound, PermissionDenied, Unprocessable
 from app.platform.http import ratelimit
@@ -77,7 +78,8 @@ def order_checkout(*, user: User, product_id: int, quantity: int, idempotency_ke
     if team_id is None:
         raise NotFound("No such product.", field="product_id")
     if idempotency_key is None:
-        with team_transaction(team_id, Order):
+        with team_transaction(team_id, Order) as alias:
+            durable_commit(alias)
             return _checkout(user=user, product_id=product_id, quantity=quantity)
     fingerprint = hashlib.sha256(f"{product_id}:{quantity}".encode()).hexdigest()
     with team(team_id):
@@ -85,7 +87,8 @@ def order_checkout(*, user: User, product_id: int, quantity: int, idempotency_ke
         if earlier is not None:
             return _replay(earlier, fingerprint)
         try:
-            with team_transaction(team_id, Order):
+            with team_transaction(team_id, Order) as alias:
+                durable_commit(alias)
                 # Inserted first: a concurrent request with the same key waits here until this one commits.
                 claim = CheckoutKey.objects.create(user=user, key=idempotency_key, fingerprint=fingerprint)
                 order = _checkout(user=user, product_id=product_id, quantity=quantity)

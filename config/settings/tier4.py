@@ -19,7 +19,9 @@ What this milestone turns on, on top of tier3:
   seconds (L1) in front of tier3's Redis cache (L2), told of every invalidation by pub/sub;
 * stale reads rather than errors: a read request the control database's primary fails is served
   by its replica when the replica answers but had been skipped (its primary unreachable, as in a
-  second region while the first is lost).
+  second region while the first is lost);
+* durable orders: an order's transaction asks to be acknowledged only once a synchronous standby
+  has it (``DURABLE_COMMIT``, ``app.platform.db.durability``), so a failover loses no order.
 
 Needs running: as tier3 plus, for each shard, a PostgreSQL cluster and its PgBouncer.
 
@@ -93,6 +95,11 @@ DATABASE_ROUTERS = ["app.platform.sharding.routing.ShardRouter"]
 # region that is lost, the standby's data, seconds old at most, rather than an error
 # (app.platform.db.routing; "Two regions" in the README).
 REPLICA_ROUTING = {**REPLICA_ROUTING, "STALE_READS": True}
+# An order's transaction is acknowledged only once the synchronous standby has it on disk too, the
+# one member a failover may promote: RPO 0 for orders. Every other write is acknowledged by the
+# leader alone once Patroni runs the clusters with `synchronous_commit = local` (being built:
+# "Automatic failover" in the README); until then this asks for what the servers already do.
+DURABLE_COMMIT = env.string("DURABLE_COMMIT", "on")
 # A team-scoped row's global relations (a post's author and team) are read from the control
 # database by id, never joined; reads that span every team gather each shard's rows and merge.
 LOADING_STRATEGY = "app.platform.sharding.loading.ShardedLoading"
