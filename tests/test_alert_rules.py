@@ -4,15 +4,17 @@ Prometheus and Alertmanager configurations the runner writes, valid for promtool
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
+import types
 from pathlib import Path
 
 import pytest
 import yaml
 
 from app.runner.stack import Stack
-from app.runner.units.monitoring import ALERT_RULES, Alertmanager, Prometheus
+from app.runner.units.monitoring import ALERT_RULES, Alertmanager, Prometheus, scrape_targets
 
 pytestmark = pytest.mark.tier_independent
 
@@ -33,7 +35,7 @@ def alerts() -> list[dict]:
 
 
 def test_the_rules_are_valid_and_every_one_passes_its_unit_tests():
-    assert "SUCCESS: 10 rules found" in run("promtool", "check", "rules", str(RULES))
+    assert "SUCCESS: 14 rules found" in run("promtool", "check", "rules", str(RULES))
     assert "SUCCESS" in run("promtool", "test", "rules", str(TESTS))
 
 
@@ -66,3 +68,21 @@ def test_the_written_configurations_pass_promtool_and_amtool(tmp_path):
     manager = tmp_path / "alertmanager.yml"
     manager.write_text(json.dumps(Alertmanager().config(ctx)))
     assert "SUCCESS" in run("amtool", "check-config", str(manager))
+
+
+def test_patroni_and_etcd_are_scraped_where_a_tier_runs_them(tmp_path):
+    """Their own /metrics (the failover rules' series), once a tier's services name them."""
+    ctx = Stack("tier4").ctx
+    assert "patroni" not in scrape_targets(ctx)
+    settings = types.ModuleType("with_failover")
+    settings.__dict__.update({name: getattr(ctx.settings, name) for name in dir(ctx.settings) if name.isupper()})
+    settings.RUNNER_SERVICES = [*ctx.settings.RUNNER_SERVICES, "etcd", "patroni"]  # type: ignore[attr-defined]
+    ctx = dataclasses.replace(ctx, settings=settings)
+    jobs = scrape_targets(ctx)
+    assert {target["labels"]["instance"] for target in jobs["patroni"]} == {"control-1", "control-2"}
+    assert [target["labels"]["instance"] for target in jobs["etcd"]] == ["etcd"]
+    addresses = [address for targets in jobs.values() for target in targets for address in target["targets"]]
+    assert len(addresses) == len(set(addresses)), "two targets on one port"
+    prometheus = tmp_path / "prometheus.yml"
+    prometheus.write_text(json.dumps(Prometheus().config(ctx)))
+    assert "SUCCESS" in run("promtool", "check", "config", str(prometheus))

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import httpx
 import psycopg
 import pytest
 from django.conf import settings
@@ -131,6 +132,18 @@ def member_dsn(ctx: Context, member: PatroniMember) -> str:
     return f"host=127.0.0.1 port={member.pg_port(ctx)} user=postgres dbname=postgres"
 
 
+def patroni_metrics(ctx: Context, member: PatroniMember) -> dict[str, float]:
+    """The member's own /metrics (what Prometheus scrapes for the failover alerts), parsed as
+    Prometheus parses them, by name, all labelled with the member's scope."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    body = httpx.get(member.rest_url(ctx, "metrics"), timeout=5).text
+    families = {family.name: family.samples for family in text_string_to_metric_families(body)}
+    assert {sample.labels.get("scope") for samples in families.values() for sample in samples} == {member.scope.name}
+    # By family: the parser calls a counter's sample `…_total`, where Prometheus keeps the name as sent.
+    return {name: samples[0].value for name, samples in families.items() if samples}
+
+
 def member_row(failover: Failover, name: str) -> dict:
     members = failover.cluster.cluster(failover.ctx).get("members", [])
     return next((member for member in members if member["name"] == name), {})
@@ -153,6 +166,13 @@ def test_the_leader_dies_under_orders_a_standby_takes_over_and_the_old_leader_re
     neighbour_before = failover.neighbour.cluster(ctx)
     assert {m["name"] for m in neighbour_before["members"]} == {"shard1-1"}
     assert {m["name"] for m in cluster.cluster(ctx)["members"]} == {"control-1", "control-2"}
+    # What the failover alerts read: a leader holding the key, and a synchronous standby.
+    leader_before = cluster.leader(ctx)
+    assert leader_before is not None
+    standby_before = next(member for member in cluster.servers() if member.name != leader_before.name)
+    leading = patroni_metrics(ctx, leader_before)
+    assert (leading["patroni_primary"], leading["patroni_cluster_unlocked"]) == (1, 0)
+    assert patroni_metrics(ctx, standby_before)["patroni_sync_standby"] == 1
     dsn = failover.pooler.dsn(ctx)
     with psycopg.connect(failover.proxy.dsn(ctx), autocommit=True) as connection:
         connection.execute("CREATE TABLE orders (id bigint PRIMARY KEY, synchronous boolean NOT NULL)")
@@ -231,6 +251,8 @@ def test_the_leader_dies_under_orders_a_standby_takes_over_and_the_old_leader_re
     assert "running pg_rewind from" in rejoined, rejoined[-3000:]
     assert "pg_rewind exit code=0" in rejoined, rejoined[-3000:]
 
+    # DatabaseFailedOver's series: the new leader's timeline is past the old one's.
+    assert patroni_metrics(ctx, new_leader)["patroni_postgres_timeline"] > leading["patroni_postgres_timeline"]
     # The standby streams through a slot named after it, unique across every cluster in the etcd.
     with psycopg.connect(member_dsn(ctx, new_leader), autocommit=True) as connection:
         slots = {name for (name,) in connection.execute("SELECT slot_name FROM pg_replication_slots")}

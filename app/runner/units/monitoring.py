@@ -19,7 +19,7 @@ from typing import Any
 
 from app.runner import processes
 from app.runner.units.kinds import Context, Daemon, Group
-from config.env import shard_ports
+from config.env import failover_port, shard_ports
 
 #: Offsets from ``EXPORTER_PORT``: HAProxy's exporter, then one per database server, pooler and
 #: Redis, then the workers in the order of the tier's ``WORKERS``.
@@ -215,6 +215,7 @@ class Exporters(Group):
 
 def scrape_targets(ctx: Context) -> dict[str, list[dict[str, Any]]]:
     """Prometheus' jobs: each a list of static targets with an ``instance`` label naming the process."""
+    from app.runner.units.failover import PatroniCluster
     from app.runner.units.web import Web
 
     services = ctx.settings.RUNNER_SERVICES
@@ -234,6 +235,12 @@ def scrape_targets(ctx: Context) -> dict[str, list[dict[str, Any]]]:
     for exporter in Exporters().members(ctx):
         assert isinstance(exporter, Exporter)
         target(exporter.job, exporter.port(ctx), exporter.watches)
+    # Patroni and etcd serve their own /metrics (each Patroni's with its cluster's scope label).
+    if "etcd" in services:
+        target("etcd", failover_port("etcd", ctx.port("FAILOVER_PORT")), "etcd")
+    if "patroni" in services:
+        for member in PatroniCluster().servers():
+            target("patroni", member.rest_port(ctx), member.name)
     target("prometheus", ctx.port("PROMETHEUS_PORT"), "prometheus")
     return jobs
 
