@@ -110,17 +110,24 @@ class Etcd(Daemon):
     package = "etcd-server"
     infrastructure = True
 
+    def client_port(self, ctx: Context) -> int:
+        """Where Patroni, operators and Prometheus (``/metrics``) reach it."""
+        return failover_port("etcd", base_port(ctx))
+
+    def peer_port(self, ctx: Context) -> int:
+        return failover_port("etcd-peer", base_port(ctx))
+
     def client_url(self, ctx: Context) -> str:
-        return f"http://127.0.0.1:{failover_port('etcd', base_port(ctx))}"
+        return f"http://127.0.0.1:{self.client_port(ctx)}"
 
     def peer_url(self, ctx: Context) -> str:
-        return f"http://127.0.0.1:{failover_port('etcd-peer', base_port(ctx))}"
+        return f"http://127.0.0.1:{self.peer_port(ctx)}"
 
     def data_dir(self, ctx: Context) -> Path:
         return ctx.var_dir / "etcd"
 
     def ports(self, ctx: Context) -> list[int]:
-        return [failover_port("etcd", base_port(ctx)), failover_port("etcd-peer", base_port(ctx))]
+        return [self.client_port(ctx), self.peer_port(ctx)]
 
     def prepare(self, ctx: Context) -> None:
         self.data_dir(ctx).mkdir(parents=True, exist_ok=True)
@@ -210,7 +217,7 @@ class PatroniMember(Daemon):
                 "connect_address": f"127.0.0.1:{self.rest_port(ctx)}",
             },
             # etcd's v3 API (its v2 API, Patroni's `etcd`, is off by default since etcd 3.4).
-            "etcd3": {"hosts": [f"127.0.0.1:{failover_port('etcd', base_port(ctx))}"]},
+            "etcd3": {"hosts": [f"127.0.0.1:{Etcd().client_port(ctx)}"]},
             "bootstrap": {
                 # Written to etcd by the member that bootstraps the cluster; the cluster's from then on.
                 "dcs": {

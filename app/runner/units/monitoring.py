@@ -19,7 +19,7 @@ from typing import Any
 
 from app.runner import processes
 from app.runner.units.kinds import Context, Daemon, Group
-from config.env import failover_port, shard_ports
+from config.env import shard_ports
 
 #: Offsets from ``EXPORTER_PORT``: HAProxy's exporter, then one per database server, pooler and
 #: Redis, then the workers in the order of the tier's ``WORKERS``.
@@ -215,7 +215,7 @@ class Exporters(Group):
 
 def scrape_targets(ctx: Context) -> dict[str, list[dict[str, Any]]]:
     """Prometheus' jobs: each a list of static targets with an ``instance`` label naming the process."""
-    from app.runner.units.failover import PatroniCluster
+    from app.runner.units.failover import Etcd, PatroniCluster
     from app.runner.units.web import Web
 
     services = ctx.settings.RUNNER_SERVICES
@@ -237,7 +237,7 @@ def scrape_targets(ctx: Context) -> dict[str, list[dict[str, Any]]]:
         target(exporter.job, exporter.port(ctx), exporter.watches)
     # Patroni and etcd serve their own /metrics (each Patroni's with its cluster's scope label).
     if "etcd" in services:
-        target("etcd", failover_port("etcd", ctx.port("FAILOVER_PORT")), "etcd")
+        target("etcd", Etcd().client_port(ctx), "etcd")
     if "patroni" in services:
         for member in PatroniCluster().servers():
             target("patroni", member.rest_port(ctx), member.name)
